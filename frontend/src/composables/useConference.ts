@@ -1,0 +1,625 @@
+// Conference signaling and media (API.md "Signaling"): join, the lobby (waiting / admitted /
+// denied), host actions, one RTCPeerConnection to the SFU with offer/answer/candidate in both
+// directions (the client is the "polite" peer: it yields when offers cross), the `tracks` map
+// from track ids to user + source, screen share as an extra track, active speaker, and a
+// reconnect that joins again after a network drop.
+import { reactive, shallowRef, type Ref } from 'vue';
+import {
+  createReconnectingSocket,
+  type Backoff,
+  type Frame,
+  type SocketStatus,
+  type WebSocketCtor,
+} from '@/lib/reconnectingSocket';
+import type { ConferenceRole } from '@/api/types';
+
+export type ConferencePhase =
+  | 'idle'
+  | 'connecting'
+  | 'waiting'
+  | 'admitted'
+  | 'joined'
+  | 'denied'
+  | 'removed'
+  | 'left'
+  | 'ended';
+
+export interface ConfParticipant {
+  user_id: string;
+  username: string;
+  role: ConferenceRole;
+}
+
+export interface LobbyEntry {
+  user_id: string;
+  username: string;
+}
+
+export type TrackSource = 'mic' | 'camera' | 'screen';
+
+export interface TrackInfo {
+  track_id: string;
+  stream_id: string;
+  user_id: string;
+  kind: 'audio' | 'video';
+  source: TrackSource;
+}
+
+export interface VideoTile {
+  /** user_id + ':' + source */
+  key: string;
+  user_id: string;
+  username: string;
+  source: 'camera' | 'screen';
+  local: boolean;
+  /** The video track's id as the SFU knows it (for `view`), '' for local tiles. */
+  track_id: string;
+  stream: MediaStream | null;
+  hasVideo: boolean;
+}
+
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+type PeerCtor = new (config?: RTCConfiguration) => RTCPeerConnection;
+
+export interface ConferenceOptions {
+  getUrl: () => string | Promise<string>;
+  selfId: () => string;
+  selfName?: () => string;
+  WebSocketImpl?: WebSocketCtor;
+  RTCPeerConnectionImpl?: PeerCtor;
+  getDisplayMedia?: (c: DisplayMediaStreamOptions) => Promise<MediaStream>;
+  /** Creates MediaStreams for tiles (injectable for tests without a media stack). */
+  createStream?: (tracks: MediaStreamTrack[]) => MediaStream;
+  backoff?: Partial<Backoff>;
+  onConnectFailure?: () => void | Promise<void>;
+  /** ms to wait for `joined` after `admitted` before asking again. */
+  admitGraceMs?: number;
+}
+
+export interface ConferenceState {
+  phase: ConferencePhase;
+  role: ConferenceRole | null;
+  participants: ConfParticipant[];
+  lobby: LobbyEntry[];
+  iceServers: IceServer[];
+  tracks: TrackInfo[];
+  activeSpeaker: string | null;
+  reconnecting: boolean;
+  sharing: boolean;
+  micOn: boolean;
+  cameraOn: boolean;
+  lastError: string | null;
+  /** Bumped whenever the set of received MediaStreamTracks changes. */
+  mediaVersion: number;
+}
+
+const TERMINAL: ConferencePhase[] = ['denied', 'removed', 'left', 'ended'];
+
+export interface Conference {
+  state: ConferenceState;
+  status: Ref<SocketStatus>;
+  pc: Ref<RTCPeerConnection | null>;
+  join(local: MediaStream | null): void;
+  leave(): void;
+  admit(userId: string): void;
+  deny(userId: string): void;
+  admitAll(): void;
+  setRole(userId: string, role: ConferenceRole): void;
+  remove(userId: string): void;
+  setMic(on: boolean): void;
+  setCamera(on: boolean): void;
+  startScreenShare(): Promise<void>;
+  stopScreenShare(): void;
+  reportView(trackId: string, width: number, height: number): void;
+  tiles(): VideoTile[];
+  remoteAudio(): { key: string; stream: MediaStream }[];
+  isHost(): boolean;
+}
+
+export function useConference(opts: ConferenceOptions): Conference {
+  const state = reactive<ConferenceState>({
+    phase: 'idle',
+    role: null,
+    participants: [],
+    lobby: [],
+    iceServers: [],
+    tracks: [],
+    activeSpeaker: null,
+    reconnecting: false,
+    sharing: false,
+    micOn: true,
+    cameraOn: true,
+    lastError: null,
+    mediaVersion: 0,
+  });
+  const pc = shallowRef<RTCPeerConnection | null>(null);
+  let local: MediaStream | null = null;
+  let screen: MediaStream | null = null;
+  let screenSender: RTCRtpSender | null = null;
+  let makingOffer = false;
+  let pendingCandidates: RTCIceCandidateInit[] = [];
+  let chain: Promise<void> = Promise.resolve();
+  let admitTimer: ReturnType<typeof setTimeout> | null = null;
+  // Received tracks, by MediaStreamTrack.id, with the stream they came in.
+  const received = new Map<string, { track: MediaStreamTrack; stream: MediaStream | null }>();
+  const streamCache = new Map<string, MediaStream>();
+  const viewSent = new Map<string, string>();
+
+  const makeStream =
+    opts.createStream ?? ((tracks: MediaStreamTrack[]) => new MediaStream(tracks));
+
+  const socket = createReconnectingSocket({
+    getUrl: opts.getUrl,
+    WebSocketImpl: opts.WebSocketImpl,
+    backoff: opts.backoff,
+    onOpen: () => {
+      socket.send({ type: 'join' });
+    },
+    onFrame: (f) => {
+      // Signaling must be handled in order: each step may await the peer connection.
+      chain = chain.then(() => handle(f)).catch((e) => {
+        console.warn('signaling', e);
+      });
+    },
+    onClose: async ({ wasOpen }) => {
+      if (!wasOpen) await opts.onConnectFailure?.();
+      if (!TERMINAL.includes(state.phase)) state.reconnecting = true;
+    },
+    shouldReconnect: () => !TERMINAL.includes(state.phase),
+  });
+
+  function send(frame: Frame) {
+    return socket.send(frame);
+  }
+
+  function bump() {
+    state.mediaVersion++;
+  }
+
+  function upsertParticipant(p: ConfParticipant) {
+    const i = state.participants.findIndex((x) => x.user_id === p.user_id);
+    if (i >= 0) state.participants[i] = { ...state.participants[i], ...p };
+    else state.participants.push({ ...p });
+  }
+
+  function closePeer() {
+    const old = pc.value;
+    pc.value = null;
+    if (old) {
+      old.onicecandidate = null;
+      old.ontrack = null;
+      old.onnegotiationneeded = null;
+      try {
+        old.close();
+      } catch {
+        /* closed */
+      }
+    }
+    received.clear();
+    streamCache.clear();
+    viewSent.clear();
+    screenSender = null;
+    pendingCandidates = [];
+    makingOffer = false;
+    bump();
+  }
+
+  async function negotiate(conn: RTCPeerConnection) {
+    if (pc.value !== conn) return;
+    try {
+      makingOffer = true;
+      const offer = await conn.createOffer();
+      if (pc.value !== conn || conn.signalingState !== 'stable') return;
+      await conn.setLocalDescription(offer);
+      send({ type: 'offer', sdp: conn.localDescription?.sdp ?? offer.sdp });
+    } finally {
+      makingOffer = false;
+    }
+  }
+
+  function setupPeer() {
+    closePeer();
+    const Impl: PeerCtor = opts.RTCPeerConnectionImpl ?? (globalThis.RTCPeerConnection as unknown as PeerCtor);
+    const conn = new Impl({ iceServers: state.iceServers as RTCIceServer[] });
+    pc.value = conn;
+    conn.onicecandidate = (ev) => {
+      if (ev.candidate) {
+        const c = typeof ev.candidate.toJSON === 'function' ? ev.candidate.toJSON() : ev.candidate;
+        send({ type: 'candidate', candidate: c });
+      }
+    };
+    conn.ontrack = (ev) => {
+      const stream = ev.streams?.[0] ?? null;
+      const track = ev.track;
+      received.set(track.id, { track, stream });
+      const drop = () => {
+        if (received.get(track.id)?.track === track) {
+          received.delete(track.id);
+          bump();
+        }
+      };
+      track.addEventListener?.('ended', drop);
+      track.addEventListener?.('mute', bump);
+      track.addEventListener?.('unmute', bump);
+      stream?.addEventListener?.('removetrack', (e: MediaStreamTrackEvent) => {
+        if (e.track === track) drop();
+      });
+      bump();
+    };
+    conn.onnegotiationneeded = () => {
+      chain = chain.then(() => negotiate(conn)).catch((e) => console.warn('negotiate', e));
+    };
+    const tracks = local?.getTracks() ?? [];
+    for (const t of tracks) conn.addTrack(t, local!);
+    if (!tracks.some((t) => t.kind === 'audio')) conn.addTransceiver('audio', { direction: 'recvonly' });
+    if (!tracks.some((t) => t.kind === 'video')) conn.addTransceiver('video', { direction: 'recvonly' });
+    if (screen) {
+      const st = screen.getVideoTracks()[0];
+      if (st && st.readyState !== 'ended') screenSender = conn.addTrack(st, screen);
+    }
+  }
+
+  async function flushCandidates(conn: RTCPeerConnection) {
+    const list = pendingCandidates;
+    pendingCandidates = [];
+    for (const c of list) {
+      try {
+        await conn.addIceCandidate(c);
+      } catch (e) {
+        console.warn('candidate', e);
+      }
+    }
+  }
+
+  function candidateInit(raw: unknown): RTCIceCandidateInit | null {
+    if (!raw) return null;
+    if (typeof raw === 'string') return { candidate: raw, sdpMLineIndex: 0 };
+    if (typeof raw === 'object') return raw as RTCIceCandidateInit;
+    return null;
+  }
+
+  function clearAdmitTimer() {
+    if (admitTimer !== null) {
+      clearTimeout(admitTimer);
+      admitTimer = null;
+    }
+  }
+
+  function teardown(phase: ConferencePhase) {
+    state.phase = phase;
+    state.reconnecting = false;
+    clearAdmitTimer();
+    closePeer();
+    stopScreenTracks();
+    socket.close();
+  }
+
+  async function handle(f: Frame) {
+    switch (f.type) {
+      case 'waiting':
+        state.phase = 'waiting';
+        state.reconnecting = false;
+        break;
+      case 'admitted':
+        state.phase = 'admitted';
+        clearAdmitTimer();
+        // The server follows with `joined`; if it does not, ask to join again.
+        admitTimer = setTimeout(() => {
+          admitTimer = null;
+          if (state.phase === 'admitted') send({ type: 'join' });
+        }, opts.admitGraceMs ?? 3000);
+        break;
+      case 'denied':
+        teardown('denied');
+        break;
+      case 'removed':
+        teardown('removed');
+        break;
+      case 'joined': {
+        clearAdmitTimer();
+        state.phase = 'joined';
+        state.reconnecting = false;
+        state.role = (f.role as ConferenceRole) ?? 'participant';
+        state.participants = ((f.participants as ConfParticipant[]) ?? []).map((p) => ({ ...p }));
+        state.iceServers = (f.ice_servers as IceServer[]) ?? [];
+        state.tracks = [];
+        setupPeer();
+        break;
+      }
+      case 'lobby':
+        state.lobby = ((f.waiting as LobbyEntry[]) ?? []).map((w) => ({ ...w }));
+        break;
+      case 'participant_joined': {
+        const p = f.participant as ConfParticipant | undefined;
+        if (p) upsertParticipant(p);
+        state.lobby = state.lobby.filter((w) => w.user_id !== p?.user_id);
+        break;
+      }
+      case 'participant_left': {
+        const id = String(f.user_id ?? '');
+        state.participants = state.participants.filter((p) => p.user_id !== id);
+        state.tracks = state.tracks.filter((t) => t.user_id !== id);
+        if (state.activeSpeaker === id) state.activeSpeaker = null;
+        break;
+      }
+      case 'role_changed': {
+        const id = String(f.user_id ?? '');
+        const role = f.role as ConferenceRole;
+        const p = state.participants.find((x) => x.user_id === id);
+        if (p) p.role = role;
+        if (id === opts.selfId()) {
+          state.role = role;
+          if (role !== 'host') state.lobby = [];
+        }
+        break;
+      }
+      case 'tracks': {
+        const list = (f.tracks as TrackInfo[]) ?? [];
+        const byId = new Map(state.tracks.map((t) => [t.track_id, t]));
+        for (const t of list) byId.set(t.track_id, { ...t });
+        state.tracks = [...byId.values()];
+        break;
+      }
+      case 'active_speaker':
+        state.activeSpeaker = (f.user_id as string) || null;
+        break;
+      case 'offer': {
+        const conn = pc.value;
+        if (!conn) break;
+        const desc: RTCSessionDescriptionInit = { type: 'offer', sdp: String(f.sdp ?? '') };
+        if (makingOffer || conn.signalingState !== 'stable') {
+          // Offers crossed: we are polite, drop ours and take the server's.
+          await conn.setLocalDescription({ type: 'rollback' });
+        }
+        await conn.setRemoteDescription(desc);
+        await flushCandidates(conn);
+        const answer = await conn.createAnswer();
+        await conn.setLocalDescription(answer);
+        send({ type: 'answer', sdp: conn.localDescription?.sdp ?? answer.sdp });
+        break;
+      }
+      case 'answer': {
+        const conn = pc.value;
+        if (!conn || conn.signalingState !== 'have-local-offer') break;
+        await conn.setRemoteDescription({ type: 'answer', sdp: String(f.sdp ?? '') });
+        await flushCandidates(conn);
+        break;
+      }
+      case 'candidate': {
+        const conn = pc.value;
+        const c = candidateInit(f.candidate);
+        if (!conn || !c) break;
+        if (!conn.remoteDescription) pendingCandidates.push(c);
+        else {
+          try {
+            await conn.addIceCandidate(c);
+          } catch (e) {
+            console.warn('candidate', e);
+          }
+        }
+        break;
+      }
+      case 'error':
+        state.lastError = String(f.message || f.code || 'error');
+        if (f.code === 'conference_ended' || f.code === 'ended') teardown('ended');
+        break;
+      default:
+        break;
+    }
+  }
+
+  function stopScreenTracks() {
+    screen?.getTracks().forEach((t) => t.stop());
+    screen = null;
+    state.sharing = false;
+  }
+
+  function findReceived(info: TrackInfo): MediaStreamTrack | null {
+    const direct = received.get(info.track_id);
+    if (direct && direct.track.readyState !== 'ended') return direct.track;
+    for (const r of received.values()) {
+      if (r.track.kind === info.kind && r.stream?.id === info.stream_id && r.track.readyState !== 'ended') {
+        return r.track;
+      }
+    }
+    return null;
+  }
+
+  function cachedStream(key: string, tracks: MediaStreamTrack[]): MediaStream {
+    let s = streamCache.get(key);
+    if (!s) {
+      s = makeStream(tracks);
+      streamCache.set(key, s);
+      return s;
+    }
+    const have = s.getTracks();
+    for (const t of have) if (!tracks.includes(t)) s.removeTrack(t);
+    for (const t of tracks) if (!have.includes(t)) s.addTrack(t);
+    return s;
+  }
+
+  function stopScreenShare() {
+    if (screenSender && pc.value) {
+      try {
+        pc.value.removeTrack(screenSender);
+      } catch {
+        /* closed */
+      }
+    }
+    screenSender = null;
+    stopScreenTracks();
+    bump();
+  }
+
+  function nameOf(userId: string): string {
+    if (userId === opts.selfId()) return opts.selfName?.() ?? 'You';
+    return state.participants.find((p) => p.user_id === userId)?.username ?? 'Guest';
+  }
+
+  return {
+    state,
+    status: socket.status,
+    pc,
+    join(stream) {
+      local = stream;
+      state.micOn = !!stream?.getAudioTracks().some((t) => t.enabled);
+      state.cameraOn = !!stream?.getVideoTracks().some((t) => t.enabled);
+      state.phase = 'connecting';
+      socket.connect();
+    },
+    leave() {
+      send({ type: 'leave' });
+      teardown('left');
+    },
+    admit(userId) {
+      if (send({ type: 'admit', user_id: userId })) state.lobby = state.lobby.filter((w) => w.user_id !== userId);
+    },
+    deny(userId) {
+      if (send({ type: 'deny', user_id: userId })) state.lobby = state.lobby.filter((w) => w.user_id !== userId);
+    },
+    admitAll() {
+      if (send({ type: 'admit_all' })) state.lobby = [];
+    },
+    setRole(userId, role) {
+      send({ type: 'set_role', user_id: userId, role });
+    },
+    remove(userId) {
+      send({ type: 'remove', user_id: userId });
+    },
+    setMic(on) {
+      local?.getAudioTracks().forEach((t) => (t.enabled = on));
+      state.micOn = on;
+    },
+    setCamera(on) {
+      local?.getVideoTracks().forEach((t) => (t.enabled = on));
+      state.cameraOn = on;
+      bump();
+    },
+    async startScreenShare() {
+      if (state.sharing) return;
+      const gdm =
+        opts.getDisplayMedia ??
+        ((c: DisplayMediaStreamOptions) => navigator.mediaDevices.getDisplayMedia(c));
+      const s = await gdm({ video: true, audio: false });
+      const track = s.getVideoTracks()[0];
+      if (!track) return;
+      screen = s;
+      state.sharing = true;
+      track.addEventListener?.('ended', () => stopScreenShare());
+      if (pc.value) screenSender = pc.value.addTrack(track, s); // negotiationneeded → offer
+      bump();
+    },
+    stopScreenShare,
+    reportView(trackId, width, height) {
+      if (!trackId) return;
+      const w = Math.round(width);
+      const h = Math.round(height);
+      const key = `${w}x${h}`;
+      if (viewSent.get(trackId) === key) return;
+      if (send({ type: 'view', track_id: trackId, width: w, height: h })) viewSent.set(trackId, key);
+    },
+    tiles() {
+      void state.mediaVersion; // re-run when tracks arrive or leave
+      const self = opts.selfId();
+      const out: VideoTile[] = [];
+      const localVideo = local?.getVideoTracks()[0] ?? null;
+      out.push({
+        key: `${self}:camera`,
+        user_id: self,
+        username: nameOf(self),
+        source: 'camera',
+        local: true,
+        track_id: '',
+        stream: local,
+        hasVideo: !!localVideo && state.cameraOn,
+      });
+      const screenTrack = screen?.getVideoTracks()[0];
+      if (screenTrack) {
+        out.push({
+          key: `${self}:screen`,
+          user_id: self,
+          username: nameOf(self),
+          source: 'screen',
+          local: true,
+          track_id: '',
+          stream: screen,
+          hasVideo: true,
+        });
+      }
+      const seen = new Set<string>([self]);
+      for (const p of state.participants) {
+        if (p.user_id === self) continue;
+        seen.add(p.user_id);
+        const cam = state.tracks.find((t) => t.user_id === p.user_id && t.kind === 'video' && t.source === 'camera');
+        const camTrack = cam ? findReceived(cam) : null;
+        out.push({
+          key: `${p.user_id}:camera`,
+          user_id: p.user_id,
+          username: p.username,
+          source: 'camera',
+          local: false,
+          track_id: cam?.track_id ?? '',
+          stream: camTrack ? cachedStream(`${p.user_id}:camera`, [camTrack]) : null,
+          hasVideo: !!camTrack && !camTrack.muted,
+        });
+      }
+      for (const t of state.tracks) {
+        if (t.kind !== 'video' || t.source !== 'screen' || t.user_id === self) continue;
+        const tr = findReceived(t);
+        if (!tr) continue;
+        out.push({
+          key: `${t.user_id}:screen`,
+          user_id: t.user_id,
+          username: nameOf(t.user_id),
+          source: 'screen',
+          local: false,
+          track_id: t.track_id,
+          stream: cachedStream(`${t.user_id}:screen`, [tr]),
+          hasVideo: true,
+        });
+      }
+      // Media from someone the participant list does not show yet.
+      for (const t of state.tracks) {
+        if (t.kind !== 'video' || t.source !== 'camera' || seen.has(t.user_id)) continue;
+        const tr = findReceived(t);
+        if (!tr) continue;
+        seen.add(t.user_id);
+        out.push({
+          key: `${t.user_id}:camera`,
+          user_id: t.user_id,
+          username: nameOf(t.user_id),
+          source: 'camera',
+          local: false,
+          track_id: t.track_id,
+          stream: cachedStream(`${t.user_id}:camera`, [tr]),
+          hasVideo: true,
+        });
+      }
+      return out;
+    },
+    remoteAudio() {
+      void state.mediaVersion;
+      const out: { key: string; stream: MediaStream }[] = [];
+      const self = opts.selfId();
+      for (const t of state.tracks) {
+        if (t.kind !== 'audio' || t.user_id === self) continue;
+        const tr = findReceived(t);
+        if (tr) out.push({ key: `${t.user_id}:${t.source}:audio`, stream: cachedStream(`${t.track_id}:audio`, [tr]) });
+      }
+      // Audio the server has not described (yet): play it anyway.
+      const described = new Set(state.tracks.map((t) => t.track_id));
+      for (const [id, r] of received) {
+        if (r.track.kind === 'audio' && !described.has(id) && !state.tracks.some((t) => t.stream_id === r.stream?.id && t.kind === 'audio')) {
+          out.push({ key: `raw:${id}`, stream: cachedStream(`raw:${id}`, [r.track]) });
+        }
+      }
+      return out;
+    },
+    isHost: () => state.role === 'host',
+  };
+}
