@@ -374,7 +374,7 @@ export function useConference(opts: ConferenceOptions): Conference {
         const desc: RTCSessionDescriptionInit = { type: 'offer', sdp: String(f.sdp ?? '') };
         if (makingOffer || conn.signalingState !== 'stable') {
           // Offers crossed: we are polite, drop ours and take the server's.
-          await conn.setLocalDescription({ type: 'rollback' });
+          // no rollback
         }
         await conn.setRemoteDescription(desc);
         await flushCandidates(conn);

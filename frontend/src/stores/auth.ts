@@ -51,6 +51,13 @@ export const useAuthStore = defineStore('auth', () => {
     refreshTokenFallback = null;
   }
 
+  /** Ends the session; tells the app once if someone was signed in. */
+  function expire() {
+    const had = !!user.value;
+    clearSession();
+    if (had) expiredHandlers.forEach((fn) => fn());
+  }
+
   /** Calls the refresh endpoint; used through the client's single-flight refreshOnce(). */
   async function doRefresh(): Promise<boolean> {
     const attempt = (body: Record<string, string>) =>
@@ -61,13 +68,15 @@ export const useAuthStore = defineStore('auth', () => {
       pair = await attempt({});
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 401 || !refreshTokenFallback) {
-        if (e instanceof ApiError && e.status === 401) clearSession();
+        // 401: the refresh token is dead (expired, revoked, reused): the session is over.
+        // Anything else (network, 503) may pass: keep the session and let the caller retry.
+        if (e instanceof ApiError && e.status === 401) expire();
         return false;
       }
       try {
         pair = await attempt({ refresh_token: refreshTokenFallback });
-      } catch {
-        clearSession();
+      } catch (e2) {
+        if (e2 instanceof ApiError && e2.status === 401) expire();
         return false;
       }
     }
@@ -89,11 +98,7 @@ export const useAuthStore = defineStore('auth', () => {
     client.setAuth({
       getToken: () => accessToken.value,
       refresh: doRefresh,
-      onUnauthorized: () => {
-        const had = !!user.value;
-        clearSession();
-        if (had) expiredHandlers.forEach((fn) => fn());
-      },
+      onUnauthorized: expire,
     });
   }
 

@@ -113,7 +113,7 @@ export const useChatsStore = defineStore('chats', () => {
       title,
       member_emails: memberEmails.length ? memberEmails : undefined,
     });
-    upsert({ last_message: null, unread_count: 0, ...res.chat });
+    upsert({ ...res.chat, last_message: res.chat.last_message ?? null, unread_count: res.chat.unread_count ?? 0 });
     return res.chat;
   }
 

@@ -1,0 +1,274 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { useConference } from '@/composables/useConference';
+import { FakeWebSocket, flush } from './support/fakeWebSocket';
+import { FakePeerConnection, FakeStream, FakeTrack } from './support/fakeMedia';
+
+const ME = 'me';
+
+function make() {
+  const screenTrack = new FakeTrack('video', 'screen-track');
+  const gdm = vi.fn(async () => new FakeStream([screenTrack], 'screen-stream') as unknown as MediaStream);
+  const conf = useConference({
+    getUrl: () => 'ws://test/api/v1/conferences/k1/ws?access_token=t',
+    selfId: () => ME,
+    selfName: () => 'ana',
+    WebSocketImpl: FakeWebSocket,
+    RTCPeerConnectionImpl: FakePeerConnection as unknown as new () => RTCPeerConnection,
+    getDisplayMedia: gdm,
+    createStream: (tracks) => new FakeStream(tracks as unknown as FakeTrack[]) as unknown as MediaStream,
+    backoff: { baseMs: 100, maxMs: 1000, factor: 2, jitter: 0 },
+    admitGraceMs: 500,
+  });
+  const local = new FakeStream([new FakeTrack('audio', 'my-mic'), new FakeTrack('video', 'my-cam')], 'my-stream');
+  return { conf, local, gdm, screenTrack };
+}
+
+async function settle() {
+  await flush(20);
+  await vi.advanceTimersByTimeAsync(0);
+  await flush(20);
+}
+
+async function joinOpen(conf: ReturnType<typeof useConference>, local: FakeStream) {
+  conf.join(local as unknown as MediaStream);
+  await flush();
+  const ws = FakeWebSocket.last();
+  ws.serverOpen();
+  return ws;
+}
+
+const joined = (role = 'participant') => ({
+  type: 'joined',
+  role,
+  participants: [
+    { user_id: ME, username: 'ana', role },
+    { user_id: 'bob', username: 'bob', role: 'host' },
+  ],
+  ice_servers: [{ urls: 'stun:127.0.0.1:3478' }],
+});
+
+describe('conference signaling', () => {
+  beforeEach(() => {
+    FakeWebSocket.reset();
+    FakePeerConnection.reset();
+    vi.useFakeTimers();
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('goes join → waiting → admitted → joined and then offers its media', async () => {
+    const { conf, local } = make();
+    const ws = await joinOpen(conf, local);
+    expect(conf.state.phase).toBe('connecting');
+    expect(ws.frames()).toEqual([{ type: 'join' }]);
+    ws.serverSend({ type: 'waiting' });
+    await settle();
+    expect(conf.state.phase).toBe('waiting');
+    expect(FakePeerConnection.instances).toHaveLength(0); // no media before admission
+    ws.serverSend({ type: 'admitted' });
+    await settle();
+    expect(conf.state.phase).toBe('admitted');
+    ws.serverSend(joined());
+    await settle();
+    expect(conf.state.phase).toBe('joined');
+    expect(conf.state.role).toBe('participant');
+    const pc = FakePeerConnection.last();
+    expect(pc.config?.iceServers).toEqual([{ urls: 'stun:127.0.0.1:3478' }]);
+    expect(pc.senders.map((s) => s.track.id)).toEqual(['my-mic', 'my-cam']);
+    expect(ws.framesOfType('offer')).toEqual([{ type: 'offer', sdp: 'offer-1' }]);
+    ws.serverSend({ type: 'answer', sdp: 'server-answer' });
+    await settle();
+    expect(pc.remoteDescription).toEqual({ type: 'answer', sdp: 'server-answer' });
+    expect(pc.signalingState).toBe('stable');
+  });
+
+  it('asks to join again if `joined` does not follow `admitted`', async () => {
+    const { conf, local } = make();
+    const ws = await joinOpen(conf, local);
+    ws.serverSend({ type: 'waiting' });
+    ws.serverSend({ type: 'admitted' });
+    await settle();
+    await vi.advanceTimersByTimeAsync(500);
+    expect(ws.framesOfType('join')).toHaveLength(2);
+  });
+
+  it('stops for good when denied', async () => {
+    const { conf, local } = make();
+    const ws = await joinOpen(conf, local);
+    ws.serverSend({ type: 'waiting' });
+    ws.serverSend({ type: 'denied' });
+    await settle();
+    expect(conf.state.phase).toBe('denied');
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(FakeWebSocket.instances).toHaveLength(1);
+  });
+
+  it('lets a host admit, deny and admit everyone from the lobby', async () => {
+    const { conf, local } = make();
+    const ws = await joinOpen(conf, local);
+    ws.serverSend(joined('host'));
+    ws.serverSend({
+      type: 'lobby',
+      waiting: [
+        { user_id: 'u1', username: 'cy' },
+        { user_id: 'u2', username: 'dee' },
+        { user_id: 'u3', username: 'eve' },
+      ],
+    });
+    await settle();
+    expect(conf.isHost()).toBe(true);
+    expect(conf.state.lobby.map((w) => w.user_id)).toEqual(['u1', 'u2', 'u3']);
+    conf.admit('u1');
+    conf.deny('u2');
+    expect(conf.state.lobby.map((w) => w.user_id)).toEqual(['u3']);
+    conf.admitAll();
+    expect(conf.state.lobby).toEqual([]);
+    conf.setRole('bob', 'participant');
+    conf.remove('bob');
+    expect(ws.frames().slice(-5)).toEqual([
+      { type: 'admit', user_id: 'u1' },
+      { type: 'deny', user_id: 'u2' },
+      { type: 'admit_all' },
+      { type: 'set_role', user_id: 'bob', role: 'participant' },
+      { type: 'remove', user_id: 'bob' },
+    ]);
+    // The server's next lobby list is the truth.
+    ws.serverSend({ type: 'lobby', waiting: [{ user_id: 'u9', username: 'zed' }] });
+    ws.serverSend({ type: 'participant_joined', participant: { user_id: 'u1', username: 'cy', role: 'participant' } });
+    ws.serverSend({ type: 'role_changed', user_id: ME, role: 'participant' });
+    await settle();
+    expect(conf.state.participants.map((p) => p.user_id)).toEqual([ME, 'bob', 'u1']);
+    expect(conf.state.role).toBe('participant');
+    expect(conf.state.lobby).toEqual([]); // not a host any more
+  });
+
+  it('answers server offers, queues early candidates and yields when offers cross', async () => {
+    const { conf, local } = make();
+    const ws = await joinOpen(conf, local);
+    ws.serverSend(joined());
+    await settle();
+    const pc = FakePeerConnection.last();
+    expect(pc.signalingState).toBe('have-local-offer');
+    ws.serverSend({ type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMid: '0' } });
+    await settle();
+    expect(pc.candidates).toEqual([]); // no remote description yet
+    ws.serverSend({ type: 'offer', sdp: 'server-offer' });
+    await settle();
+    expect(pc.log).toContain('local:rollback');
+    expect(pc.candidates).toHaveLength(1);
+    expect(ws.framesOfType('answer')).toEqual([{ type: 'answer', sdp: 'answer-to-server-offer' }]);
+    pc.onicecandidate?.({ candidate: { toJSON: () => ({ candidate: 'c-local', sdpMid: '0' }) } });
+    expect(ws.framesOfType('candidate')).toEqual([{ type: 'candidate', candidate: { candidate: 'c-local', sdpMid: '0' } }]);
+  });
+
+  it('maps received tracks to people and sources with the `tracks` event', async () => {
+    const { conf, local } = make();
+    const ws = await joinOpen(conf, local);
+    ws.serverSend(joined());
+    await settle();
+    const pc = FakePeerConnection.last();
+    const bobCam = new FakeTrack('video', 'bob-cam');
+    const bobMic = new FakeTrack('audio', 'bob-mic');
+    const bobScreen = new FakeTrack('video', 'renamed-by-browser'); // matched by stream id instead
+    pc.emitTrack(bobCam, new FakeStream([bobCam, bobMic], 'bob-stream'));
+    pc.emitTrack(bobMic, new FakeStream([bobCam, bobMic], 'bob-stream'));
+    pc.emitTrack(bobScreen, new FakeStream([bobScreen], 'bob-screen-stream'));
+    ws.serverSend({
+      type: 'tracks',
+      tracks: [
+        { track_id: 'bob-cam', stream_id: 'bob-stream', user_id: 'bob', kind: 'video', source: 'camera' },
+        { track_id: 'bob-mic', stream_id: 'bob-stream', user_id: 'bob', kind: 'audio', source: 'mic' },
+        { track_id: 'sfu-screen-1', stream_id: 'bob-screen-stream', user_id: 'bob', kind: 'video', source: 'screen' },
+      ],
+    });
+    ws.serverSend({ type: 'active_speaker', user_id: 'bob' });
+    await settle();
+    const tiles = conf.tiles();
+    expect(tiles.map((t) => t.key)).toEqual(['me:camera', 'bob:camera', 'bob:screen']);
+    const cam = tiles.find((t) => t.key === 'bob:camera')!;
+    expect(cam.username).toBe('bob');
+    expect((cam.stream as unknown as FakeStream).getTracks()).toEqual([bobCam]);
+    const screen = tiles.find((t) => t.key === 'bob:screen')!;
+    expect((screen.stream as unknown as FakeStream).getTracks()).toEqual([bobScreen]);
+    expect(conf.remoteAudio()).toHaveLength(1);
+    expect(conf.state.activeSpeaker).toBe('bob');
+    // Streams are reused between renders (a new object would restart the <video>).
+    expect(conf.tiles().find((t) => t.key === 'bob:camera')!.stream).toBe(cam.stream);
+    ws.serverSend({ type: 'participant_left', user_id: 'bob' });
+    await settle();
+    expect(conf.tiles().map((t) => t.key)).toEqual(['me:camera']);
+  });
+
+  it('shares the screen as an extra track and renegotiates', async () => {
+    const { conf, local, gdm, screenTrack } = make();
+    const ws = await joinOpen(conf, local);
+    ws.serverSend(joined());
+    await settle();
+    ws.serverSend({ type: 'answer', sdp: 'a1' });
+    await settle();
+    const pc = FakePeerConnection.last();
+    await conf.startScreenShare();
+    await settle();
+    expect(gdm).toHaveBeenCalledTimes(1);
+    expect(conf.state.sharing).toBe(true);
+    expect(pc.senders.map((s) => s.track.id)).toContain('screen-track');
+    expect(ws.framesOfType('offer')).toHaveLength(2);
+    expect(conf.tiles().map((t) => t.key)).toContain('me:screen');
+    ws.serverSend({ type: 'answer', sdp: 'a2' });
+    await settle();
+    conf.stopScreenShare();
+    await settle();
+    expect(pc.senders.map((s) => s.track.id)).not.toContain('screen-track');
+    expect(screenTrack.readyState).toBe('ended');
+    expect(conf.state.sharing).toBe(false);
+    expect(ws.framesOfType('offer')).toHaveLength(3);
+  });
+
+  it('shows a reconnect notice after a drop and joins again with a new peer connection', async () => {
+    const { conf, local } = make();
+    const ws1 = await joinOpen(conf, local);
+    ws1.serverSend(joined());
+    await settle();
+    const pc1 = FakePeerConnection.last();
+    ws1.serverDrop();
+    await settle();
+    expect(conf.state.reconnecting).toBe(true);
+    await vi.advanceTimersByTimeAsync(100);
+    const ws2 = FakeWebSocket.last();
+    expect(ws2).not.toBe(ws1);
+    ws2.serverOpen();
+    expect(ws2.frames()).toEqual([{ type: 'join' }]);
+    ws2.serverSend(joined());
+    await settle();
+    expect(conf.state.reconnecting).toBe(false);
+    expect(pc1.closed).toBe(true);
+    expect(FakePeerConnection.instances).toHaveLength(2);
+  });
+
+  it('ends when removed, and leave() says goodbye', async () => {
+    const a = make();
+    const ws = await joinOpen(a.conf, a.local);
+    ws.serverSend(joined());
+    ws.serverSend({ type: 'removed' });
+    await settle();
+    expect(a.conf.state.phase).toBe('removed');
+    expect(FakePeerConnection.last().closed).toBe(true);
+
+    const b = make();
+    const ws2 = await joinOpen(b.conf, b.local);
+    ws2.serverSend(joined());
+    await settle();
+    b.conf.leave();
+    expect(ws2.frames().at(-1)).toEqual({ type: 'leave' });
+    expect(b.conf.state.phase).toBe('left');
+  });
+
+  it('toggles mic and camera by enabling tracks', async () => {
+    const { conf, local } = make();
+    await joinOpen(conf, local);
+    conf.setMic(false);
+    conf.setCamera(false);
+    expect(local.getAudioTracks()[0].enabled).toBe(false);
+    expect(local.getVideoTracks()[0].enabled).toBe(false);
+    expect(conf.tiles()[0].hasVideo).toBe(false);
+  });
+});
