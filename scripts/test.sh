@@ -27,10 +27,9 @@ go vet $patterns github.com/convene/convene/e2e/...
 step "go test -race (unit, repository, component)"
 go test -race -count=1 -timeout 15m $patterns
 
-step "end-to-end through the gateway (real processes, Postgres, Redis, Consul)"
-go test -count=1 -timeout 20m github.com/convene/convene/e2e/...
+step "frontend: unit tests and production build"
+bash scripts/frontend.sh test
 
-if [ -f frontend/package.json ]; then
-  step "frontend: unit tests and build"
-  bash scripts/frontend.sh test
-fi
+step "end-to-end through the gateway (real processes, Postgres, Redis, Consul, Chromium)"
+bash scripts/browser.sh
+go test -count=1 -timeout 20m github.com/convene/convene/e2e/...
