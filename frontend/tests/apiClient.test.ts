@@ -73,7 +73,7 @@ describe('api client', () => {
     const client = createApiClient({
       fetch: (async () => json(409, { error: { code: 'email_taken', message: 'email already registered' } })) as unknown as typeof fetch,
     });
-    const err = await client.post('/api/v1/auth/register', {}, { auth: false }).catch((e) => e);
+    const err = (await client.post('/api/v1/auth/register', {}, { auth: false }).catch((e) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
     expect(err.status).toBe(409);
     expect(err.code).toBe('email_taken');
@@ -86,7 +86,7 @@ describe('api client', () => {
         throw new TypeError('Failed to fetch');
       }) as unknown as typeof fetch,
     });
-    const err = await client.get('/api/v1/teams').catch((e) => e);
+    const err = (await client.get('/api/v1/teams').catch((e) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
     expect(err.isNetwork).toBe(true);
   });

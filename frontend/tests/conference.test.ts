@@ -74,7 +74,11 @@ describe('conference signaling', () => {
     const pc = FakePeerConnection.last();
     expect(pc.config?.iceServers).toEqual([{ urls: 'stun:127.0.0.1:3478' }]);
     expect(pc.senders.map((s) => s.track.id)).toEqual(['my-mic', 'my-cam']);
-    expect(ws.framesOfType('offer')).toEqual([{ type: 'offer', sdp: 'offer-1' }]);
+    // The stream ids in what the server sees declare the sources (the SFU reads them).
+    expect(ws.framesOfType('offer')).toEqual([
+      { type: 'offer', sdp: 'offer-1\r\na=msid:camera-my-stream my-mic\r\na=msid:camera-my-stream my-cam' },
+    ]);
+    expect(pc.localDescription?.sdp).toContain('a=msid:my-stream my-cam'); // local copy untouched
     ws.serverSend({ type: 'answer', sdp: 'server-answer' });
     await settle();
     expect(pc.remoteDescription).toEqual({ type: 'answer', sdp: 'server-answer' });
@@ -155,7 +159,8 @@ describe('conference signaling', () => {
     await settle();
     expect(pc.log).toContain('local:rollback');
     expect(pc.candidates).toHaveLength(1);
-    expect(ws.framesOfType('answer')).toEqual([{ type: 'answer', sdp: 'answer-to-server-offer' }]);
+    expect(ws.framesOfType('answer')).toHaveLength(1);
+    expect(ws.framesOfType('answer')[0].sdp).toMatch(/^answer-to-server-offer/);
     pc.onicecandidate?.({ candidate: { toJSON: () => ({ candidate: 'c-local', sdpMid: '0' }) } });
     expect(ws.framesOfType('candidate')).toEqual([{ type: 'candidate', candidate: { candidate: 'c-local', sdpMid: '0' } }]);
   });
@@ -193,6 +198,13 @@ describe('conference signaling', () => {
     expect(conf.state.activeSpeaker).toBe('bob');
     // Streams are reused between renders (a new object would restart the <video>).
     expect(conf.tiles().find((t) => t.key === 'bob:camera')!.stream).toBe(cam.stream);
+    // Each `tracks` frame is the whole list: a screen share that stopped disappears.
+    ws.serverSend({
+      type: 'tracks',
+      tracks: [{ track_id: 'bob-cam', stream_id: 'bob-stream', user_id: 'bob', kind: 'video', source: 'camera' }],
+    });
+    await settle();
+    expect(conf.tiles().map((t) => t.key)).toEqual(['me:camera', 'bob:camera']);
     ws.serverSend({ type: 'participant_left', user_id: 'bob' });
     await settle();
     expect(conf.tiles().map((t) => t.key)).toEqual(['me:camera']);
@@ -212,6 +224,9 @@ describe('conference signaling', () => {
     expect(conf.state.sharing).toBe(true);
     expect(pc.senders.map((s) => s.track.id)).toContain('screen-track');
     expect(ws.framesOfType('offer')).toHaveLength(2);
+    const offer = String(ws.framesOfType('offer')[1].sdp);
+    expect(offer).toContain('a=msid:screen-screen-stream screen-track');
+    expect(offer).toContain('a=msid:camera-my-stream my-cam');
     expect(conf.tiles().map((t) => t.key)).toContain('me:screen');
     ws.serverSend({ type: 'answer', sdp: 'a2' });
     await settle();
@@ -244,6 +259,23 @@ describe('conference signaling', () => {
     expect(FakePeerConnection.instances).toHaveLength(2);
   });
 
+  it('restarts ICE when the media path fails and reports its state', async () => {
+    const { conf, local } = make();
+    const ws = await joinOpen(conf, local);
+    ws.serverSend(joined());
+    await settle();
+    ws.serverSend({ type: 'answer', sdp: 'a1' });
+    await settle();
+    const pc = FakePeerConnection.last();
+    pc.setConnectionState('connected');
+    expect(conf.state.mediaState).toBe('connected');
+    pc.setConnectionState('failed');
+    await settle();
+    expect(conf.state.mediaState).toBe('failed');
+    expect(pc.iceRestarts).toBe(1);
+    expect(ws.framesOfType('offer')).toHaveLength(2);
+  });
+
   it('ends when removed, and leave() says goodbye', async () => {
     const a = make();
     const ws = await joinOpen(a.conf, a.local);
@@ -252,6 +284,16 @@ describe('conference signaling', () => {
     await settle();
     expect(a.conf.state.phase).toBe('removed');
     expect(FakePeerConnection.last().closed).toBe(true);
+
+    const e = make();
+    const wsE = await joinOpen(e.conf, e.local);
+    wsE.serverSend(joined());
+    wsE.serverSend({ type: 'ended' });
+    await settle();
+    expect(e.conf.state.phase).toBe('ended');
+    const sockets = FakeWebSocket.instances.length;
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(FakeWebSocket.instances.length).toBe(sockets); // no reconnect after the end
 
     const b = make();
     const ws2 = await joinOpen(b.conf, b.local);

@@ -56,7 +56,7 @@ type ChatPage struct {
 // whenever a notification is lost), the order is computed from one GetChatSummaries call
 // over all of the user's chats, which also yields the page's last messages and unread
 // counts. Its cost grows with the user's chat count, which is why that count is capped
-// (Settings.MaxChatsPerUser).
+// (domain.MaxChatsPerUser, the most one call answers for).
 func (a *App) ListChats(ctx context.Context, q ListChats) (ChatPage, error) {
 	limit := q.Limit
 	if limit == 0 {

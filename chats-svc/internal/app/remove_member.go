@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 
 	"github.com/convene/convene/chats-svc/internal/domain"
 )
@@ -21,10 +22,7 @@ func (a *App) RemoveMember(ctx context.Context, cmd RemoveMember) error {
 		return domain.ErrChatNotFound
 	}
 	if !validID(cmd.UserID) {
-		// Still answer a non-member "chat not found" rather than reveal the chat exists.
-		if _, err := a.GetChatRoster(ctx, cmd.ActorID, cmd.ChatID); err != nil {
-			return err
-		}
+		// The same answer for every chat: it reveals nothing about this one.
 		return domain.ErrMemberNotFound
 	}
 	now := a.now()
@@ -32,7 +30,7 @@ func (a *App) RemoveMember(ctx context.Context, cmd RemoveMember) error {
 		if err := r.Remove(cmd.ActorID, cmd.UserID); err != nil {
 			return nil, err
 		}
-		recipients := append(r.Members[:len(r.Members):len(r.Members)], cmd.UserID)
+		recipients := append(slices.Clone(r.Members), cmd.UserID)
 		return []domain.Event{
 			domain.NewMemberChanged(newID(), domain.FrameMemberRemoved, r.Chat.ID, cmd.UserID, recipients, now),
 		}, nil

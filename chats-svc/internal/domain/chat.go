@@ -18,6 +18,10 @@ const (
 	MaxMemberEmails = 100
 	// MaxEmailLength is the longest address SMTP allows (RFC 5321).
 	MaxEmailLength = 254
+	// MaxChatsPerUser caps the chats one user belongs to. The chat list orders all of them
+	// by the summaries of one messages.v1 GetChatSummaries call, which answers for at most
+	// 200 chats; a deployment may set a lower cap, never a higher one.
+	MaxChatsPerUser = 200
 )
 
 // Chat is a conversation between its members.

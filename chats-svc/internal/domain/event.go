@@ -19,7 +19,7 @@ type Event struct {
 }
 
 // Frame types chats-svc emits. chat_added is API.md's; member_added and member_removed are
-// chats-svc's own (docs/chats.md).
+// chats-svc's own (chats-svc/README.md).
 const (
 	FrameChatAdded     = "chat_added"
 	FrameMemberAdded   = "member_added"

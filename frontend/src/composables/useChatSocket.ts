@@ -232,7 +232,7 @@ export function useChatSocket(opts: ChatSocketOptions): ChatSocket {
     // Each queued message is written once per connection; the server de-duplicates by
     // client_msg_id if an earlier write did arrive before the drop.
     for (const item of [...outbox]) {
-      writeOutbox(item); writeOutbox(item);
+      if (item.sentOn !== connection) writeOutbox(item);
     }
     for (const l of logs.values()) {
       if (l.readPending > l.readSent) {

@@ -96,6 +96,8 @@ export interface ConferenceState {
   lastError: string | null;
   /** Bumped whenever the set of received MediaStreamTracks changes. */
   mediaVersion: number;
+  /** The peer connection's state ('new' when there is none). */
+  mediaState: RTCPeerConnectionState;
 }
 
 const TERMINAL: ConferencePhase[] = ['denied', 'removed', 'left', 'ended'];
@@ -136,6 +138,7 @@ export function useConference(opts: ConferenceOptions): Conference {
     cameraOn: true,
     lastError: null,
     mediaVersion: 0,
+    mediaState: 'new',
   });
   const pc = shallowRef<RTCPeerConnection | null>(null);
   let local: MediaStream | null = null;
@@ -194,6 +197,7 @@ export function useConference(opts: ConferenceOptions): Conference {
       old.onicecandidate = null;
       old.ontrack = null;
       old.onnegotiationneeded = null;
+      old.onconnectionstatechange = null;
       try {
         old.close();
       } catch {
@@ -206,7 +210,24 @@ export function useConference(opts: ConferenceOptions): Conference {
     screenSender = null;
     pendingCandidates = [];
     makingOffer = false;
+    state.mediaState = 'new';
     bump();
+  }
+
+  /**
+   * The SFU reads a published track's source from its stream id ("camera-…", "screen-…", see
+   * conference-svc sourceOf). Browsers pick random stream ids, so the SDP we send names them:
+   * only the copy sent to the server changes; the local description stays as the browser made it.
+   */
+  function declareSources(sdp: string): string {
+    let out = sdp;
+    const rename = (stream: MediaStream | null, source: string) => {
+      if (!stream?.id) return;
+      out = out.split(`msid:${stream.id} `).join(`msid:${source}-${stream.id} `);
+    };
+    rename(screen, 'screen');
+    rename(local, 'camera');
+    return out;
   }
 
   async function negotiate(conn: RTCPeerConnection) {
@@ -216,7 +237,7 @@ export function useConference(opts: ConferenceOptions): Conference {
       const offer = await conn.createOffer();
       if (pc.value !== conn || conn.signalingState !== 'stable') return;
       await conn.setLocalDescription(offer);
-      send({ type: 'offer', sdp: conn.localDescription?.sdp ?? offer.sdp });
+      send({ type: 'offer', sdp: declareSources(conn.localDescription?.sdp ?? offer.sdp ?? '') });
     } finally {
       makingOffer = false;
     }
@@ -250,6 +271,12 @@ export function useConference(opts: ConferenceOptions): Conference {
         if (e.track === track) drop();
       });
       bump();
+    };
+    conn.onconnectionstatechange = () => {
+      if (pc.value !== conn) return;
+      state.mediaState = conn.connectionState;
+      // Media path broke while signaling is fine (network change): renegotiate with ICE restart.
+      if (conn.connectionState === 'failed') conn.restartIce?.();
     };
     conn.onnegotiationneeded = () => {
       chain = chain.then(() => negotiate(conn)).catch((e) => console.warn('negotiate', e));
@@ -320,6 +347,9 @@ export function useConference(opts: ConferenceOptions): Conference {
       case 'removed':
         teardown('removed');
         break;
+      case 'ended':
+        teardown('ended');
+        break;
       case 'joined': {
         clearAdmitTimer();
         state.phase = 'joined';
@@ -358,13 +388,10 @@ export function useConference(opts: ConferenceOptions): Conference {
         }
         break;
       }
-      case 'tracks': {
-        const list = (f.tracks as TrackInfo[]) ?? [];
-        const byId = new Map(state.tracks.map((t) => [t.track_id, t]));
-        for (const t of list) byId.set(t.track_id, { ...t });
-        state.tracks = [...byId.values()];
+      case 'tracks':
+        // Every track this client receives, each time: the list replaces the previous one.
+        state.tracks = ((f.tracks as TrackInfo[]) ?? []).map((t) => ({ ...t }));
         break;
-      }
       case 'active_speaker':
         state.activeSpeaker = (f.user_id as string) || null;
         break;
@@ -374,13 +401,13 @@ export function useConference(opts: ConferenceOptions): Conference {
         const desc: RTCSessionDescriptionInit = { type: 'offer', sdp: String(f.sdp ?? '') };
         if (makingOffer || conn.signalingState !== 'stable') {
           // Offers crossed: we are polite, drop ours and take the server's.
-          // no rollback
+          await conn.setLocalDescription({ type: 'rollback' });
         }
         await conn.setRemoteDescription(desc);
         await flushCandidates(conn);
         const answer = await conn.createAnswer();
         await conn.setLocalDescription(answer);
-        send({ type: 'answer', sdp: conn.localDescription?.sdp ?? answer.sdp });
+        send({ type: 'answer', sdp: declareSources(conn.localDescription?.sdp ?? answer.sdp ?? '') });
         break;
       }
       case 'answer': {

@@ -65,6 +65,9 @@ export class FakePeerConnection {
   onicecandidate: ((ev: { candidate: unknown }) => void) | null = null;
   ontrack: ((ev: { track: FakeTrack; streams: FakeStream[] }) => void) | null = null;
   onnegotiationneeded: (() => void) | null = null;
+  onconnectionstatechange: (() => void) | null = null;
+  connectionState: RTCPeerConnectionState = 'new';
+  iceRestarts = 0;
   senders: Array<{ track: FakeTrack; stream: FakeStream }> = [];
   transceivers: Array<{ kind: string; direction: string }> = [];
   candidates: unknown[] = [];
@@ -99,11 +102,14 @@ export class FakePeerConnection {
     this.transceivers.push({ kind, direction: init.direction });
     this.needNegotiation();
   }
+  private msids() {
+    return this.senders.map((s) => `\r\na=msid:${s.stream.id} ${s.track.id}`).join('');
+  }
   async createOffer() {
-    return { type: 'offer' as const, sdp: `offer-${++this.offers}` };
+    return { type: 'offer' as const, sdp: `offer-${++this.offers}${this.msids()}` };
   }
   async createAnswer() {
-    return { type: 'answer' as const, sdp: `answer-to-${this.remoteDescription?.sdp}` };
+    return { type: 'answer' as const, sdp: `answer-to-${this.remoteDescription?.sdp}${this.msids()}` };
   }
   async setLocalDescription(d: RTCSessionDescriptionInit) {
     this.log.push(`local:${d.type}`);
@@ -123,8 +129,16 @@ export class FakePeerConnection {
   async addIceCandidate(c: unknown) {
     this.candidates.push(c);
   }
+  restartIce() {
+    this.iceRestarts++;
+    this.needNegotiation();
+  }
   close() {
     this.closed = true;
+  }
+  setConnectionState(s: RTCPeerConnectionState) {
+    this.connectionState = s;
+    this.onconnectionstatechange?.();
   }
   // ---- test side ----
   emitTrack(track: FakeTrack, stream: FakeStream) {

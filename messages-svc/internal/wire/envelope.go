@@ -45,3 +45,11 @@ func DecodeEnvelope(payload []byte) (Envelope, error) {
 	}
 	return Envelope{ChatID: string(chat), Seq: seq, Frame: frame}, nil
 }
+
+// UserTopic is the bus topic of one user's events. Events are published per recipient
+// rather than per chat: an instance subscribes to the users it holds sockets for (one topic
+// each, however many chats they are in) and needs no per-chat subscription bookkeeping when
+// memberships change; who receives an event is decided once, from the member list at send
+// time, so a removed member stops receiving at once. The cost is one PUBLISH per member,
+// pipelined into one round trip.
+func UserTopic(userID string) string { return "messages:user:" + userID }

@@ -35,7 +35,12 @@ func (tokenRow) TableName() string { return "refresh_tokens" }
 
 // tokenView is a token joined with its family.
 type tokenView struct {
-	tokenRow
+	ID              string
+	FamilyID        string
+	TokenHash       string
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
+	SpentAt         *time.Time
 	UserID          string
 	FamilyRevokedAt *time.Time
 }

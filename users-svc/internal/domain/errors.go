@@ -30,7 +30,9 @@ var (
 
 	// ErrRefreshTokenRequired means neither the body nor the cookie carried a refresh token.
 	ErrRefreshTokenRequired = errors.New("refresh token is required")
-	// ErrRefreshTokenInvalid covers malformed, unknown, expired and revoked refresh tokens.
+	// ErrRefreshTokenMalformed means the token cannot be one this service issued.
+	ErrRefreshTokenMalformed = errors.New("refresh token is malformed")
+	// ErrRefreshTokenInvalid covers unknown, expired and revoked refresh tokens.
 	ErrRefreshTokenInvalid = errors.New("refresh token is invalid or expired")
 	// ErrRefreshTokenReused means a spent refresh token was presented again; its family is
 	// revoked.

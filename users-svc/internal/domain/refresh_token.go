@@ -39,14 +39,14 @@ func NewRefreshSecret() (secret, hash string, err error) {
 }
 
 // HashRefreshSecret returns the stored form of a token the client presented; a token that
-// this service cannot have issued is ErrRefreshTokenInvalid without any lookup.
+// this service cannot have issued is ErrRefreshTokenMalformed without any lookup.
 func HashRefreshSecret(secret string) (string, error) {
 	if len(secret) != base64.RawURLEncoding.EncodedLen(refreshSecretBytes) {
-		return "", ErrRefreshTokenInvalid
+		return "", ErrRefreshTokenMalformed
 	}
 	b, err := base64.RawURLEncoding.DecodeString(secret)
 	if err != nil {
-		return "", ErrRefreshTokenInvalid
+		return "", ErrRefreshTokenMalformed
 	}
 	return hashSecret(b), nil
 }

@@ -1,0 +1,84 @@
+package service_test
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	chatsv1 "github.com/convene/convene/proto/chats/v1"
+	usersv1 "github.com/convene/convene/proto/users/v1"
+)
+
+// The benchmarks run chats-svc in-process on Postgres and Redis, like the component tests;
+// scripts/bench-chats.sh runs them and docs/benchmarks-chats.md records the figures.
+
+// BenchmarkIsMember measures messages-svc's hot path: IsMember over gRPC, answered from
+// the Redis cache.
+func BenchmarkIsMember(b *testing.B) {
+	h := start(b, options{})
+	alice, bob := h.users.add("alice"), h.users.add("bob")
+	chat := h.createChat(alice, "bench", bob)
+	req := &chatsv1.IsMemberRequest{ChatId: chat.ID, UserId: bob.GetId()}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := h.chats.IsMember(context.Background(), req)
+			if err != nil || !resp.GetMember() {
+				b.Errorf("IsMember: %v %v", resp, err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkListChats measures GET /api/v1/chats for a user in 50 chats, half of them with
+// a last message: one database query, one GetChatSummaries call, one GetUsers call.
+func BenchmarkListChats(b *testing.B) {
+	h := start(b, options{})
+	alice, bob := h.users.add("alice"), h.users.add("bob")
+	for i := range 50 {
+		c := h.createChat(alice, "chat "+strconv.Itoa(i), bob)
+		if i%2 == 0 {
+			h.messages.setLastMessage(c.ID, bob, "hello", time.Now().Add(time.Duration(i)*time.Second), int64(i))
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := h.do(alice, http.MethodGet, "/api/v1/chats", nil)
+			if r.Status != http.StatusOK {
+				b.Errorf("list: %d %s", r.Status, r.Body)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkCreateChat measures POST /api/v1/chats with two members: two email lookups,
+// one transaction (chat, members, outbox event), then the relay's delivery.
+func BenchmarkCreateChat(b *testing.B) {
+	h := start(b, options{})
+	members := []*usersv1.User{h.users.add("bob"), h.users.add("carol")}
+	emails := []string{members[0].GetEmail(), members[1].GetEmail()}
+	// Creators take turns so that nobody reaches the chat cap; the members are capped
+	// too, so they rotate as well.
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if i > 0 && i%150 == 0 {
+			b.StopTimer()
+			members = []*usersv1.User{h.users.add("bob"), h.users.add("carol")}
+			emails = []string{members[0].GetEmail(), members[1].GetEmail()}
+			b.StartTimer()
+		}
+		creator := h.users.add("creator")
+		r := h.do(creator, http.MethodPost, "/api/v1/chats", map[string]any{"title": "bench", "member_emails": emails})
+		require.Equal(b, http.StatusCreated, r.Status, string(r.Body))
+	}
+}

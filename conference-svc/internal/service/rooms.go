@@ -1,0 +1,104 @@
+package service
+
+import (
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/convene/convene/conference-svc/internal/domain"
+	"github.com/convene/convene/conference-svc/internal/rtc"
+)
+
+// endedMemory is how long the registry remembers a conference that ended, so that a join
+// racing with the recording of "ended" cannot open it again.
+const endedMemory = 10 * time.Minute
+
+var errRoomEnded = errors.New("conference ended")
+
+// Rooms is the registry of this instance's live rooms, one per conference.
+type Rooms struct {
+	params func(domain.Conference) rtc.RoomParams
+	log    *slog.Logger
+
+	mu    sync.Mutex
+	rooms map[string]*rtc.Room
+	ended map[string]time.Time
+}
+
+// NewRooms returns an empty registry; params gives the settings of a new room.
+func NewRooms(params func(domain.Conference) rtc.RoomParams, log *slog.Logger) *Rooms {
+	return &Rooms{params: params, log: log, rooms: map[string]*rtc.Room{}, ended: map[string]time.Time{}}
+}
+
+// Get returns the conference's room, opening it with the conference's settings.
+func (r *Rooms) Get(c domain.Conference) (*rtc.Room, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.ended[c.ID]; ok {
+		return nil, errRoomEnded
+	}
+	if room := r.rooms[c.ID]; room != nil {
+		return room, nil
+	}
+	p := r.params(c)
+	p.OnClosed = r.closed
+	room := rtc.NewRoom(p)
+	r.rooms[c.ID] = room
+	return room, nil
+}
+
+// closed forgets a room that closed (called by the room, under its lock).
+func (r *Rooms) closed(room *rtc.Room, ended bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id := room.ConferenceID()
+	if r.rooms[id] == room {
+		delete(r.rooms, id)
+	}
+	if !ended {
+		return
+	}
+	now := time.Now()
+	for k, at := range r.ended {
+		if now.Sub(at) > endedMemory {
+			delete(r.ended, k)
+		}
+	}
+	r.ended[id] = now
+}
+
+func (r *Rooms) lookup(id string) *rtc.Room {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.rooms[id]
+}
+
+// SettingsChanged implements app.LiveRooms.
+func (r *Rooms) SettingsChanged(c domain.Conference) {
+	if room := r.lookup(c.ID); room != nil {
+		room.SetWaitingRoom(c.WaitingRoom)
+	}
+}
+
+// Closed implements app.LiveRooms: the conferences were deleted.
+func (r *Rooms) Closed(ids ...string) {
+	for _, id := range ids {
+		if room := r.lookup(id); room != nil {
+			room.Close()
+		}
+	}
+}
+
+// Shutdown disconnects everyone without ending their conferences.
+func (r *Rooms) Shutdown() {
+	r.mu.Lock()
+	all := make([]*rtc.Room, 0, len(r.rooms))
+	for _, room := range r.rooms {
+		all = append(all, room)
+	}
+	r.mu.Unlock()
+	for _, room := range all {
+		room.Shutdown()
+	}
+}

@@ -1,0 +1,156 @@
+// Package service wires conference-svc: the database and teams-svc client (adapters), the
+// use cases (app), the REST and gRPC ports, the rooms (rtc), the media engine (sfu) and the
+// signaling socket that ties a client to its room and its peer connection.
+package service
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"gorm.io/gorm"
+
+	"github.com/convene/convene/conference-svc/internal/adapters"
+	"github.com/convene/convene/conference-svc/internal/app"
+	"github.com/convene/convene/conference-svc/internal/domain"
+	"github.com/convene/convene/conference-svc/internal/ports"
+	"github.com/convene/convene/conference-svc/internal/rtc"
+	"github.com/convene/convene/conference-svc/internal/sfu"
+	"github.com/convene/convene/conference-svc/migrations"
+	"github.com/convene/convene/platform/grpcx"
+	"github.com/convene/convene/platform/httpx"
+	"github.com/convene/convene/platform/ratelimit"
+	"github.com/convene/convene/platform/server"
+	conferencev1 "github.com/convene/convene/proto/conference/v1"
+	teamsv1 "github.com/convene/convene/proto/teams/v1"
+)
+
+// Service is a built conference-svc, ready to Run.
+type Service struct {
+	deps      *server.Deps
+	db        *gorm.DB
+	teamsConn *grpc.ClientConn
+	engine    *sfu.Engine
+	rooms     *Rooms
+	recorder  *stateRecorder
+	signaling *Signaling
+	grpc      *grpcx.Server
+	http      http.Handler
+	drain     time.Duration
+}
+
+// New builds the service from its configuration and the shared dependencies.
+func New(ctx context.Context, cfg Config, deps *server.Deps) (*Service, error) {
+	gdb, err := deps.OpenDB(ctx, migrations.FS)
+	if err != nil {
+		return nil, err
+	}
+	teamsConn, err := grpcx.Dial(grpcx.ClientParams{
+		Service: "teams-svc", Resolver: deps.Resolver, Signer: deps.Signer, Caller: Name,
+	})
+	if err != nil {
+		closeDB(gdb)
+		return nil, fmt.Errorf("dial teams-svc: %w", err)
+	}
+	engine, err := sfu.NewEngine(sfu.EngineParams{
+		UDPAddr: cfg.MediaUDPAddr, NAT1To1IP: cfg.NAT1To1IP, FailedTimeout: cfg.ICEFailedTimeout, Log: deps.Log,
+	})
+	if err != nil {
+		_ = teamsConn.Close()
+		closeDB(gdb)
+		return nil, err
+	}
+
+	s := &Service{deps: deps, db: gdb, teamsConn: teamsConn, engine: engine, drain: cfg.DrainDelay}
+	ice := iceServers(cfg)
+	// Rooms are opened on the first join, after New returned, so they see the recorder.
+	s.rooms = NewRooms(func(c domain.Conference) rtc.RoomParams {
+		return rtc.RoomParams{
+			ConferenceID: c.ID,
+			WaitingRoom:  c.WaitingRoom,
+			EmptyTimeout: cfg.EmptyRoomTimeout,
+			ICEServers:   ice,
+			Observer:     s.recorder,
+			Log:          deps.Log,
+		}
+	}, deps.Log)
+	a := app.New(app.Params{
+		Conferences: adapters.NewConferences(gdb),
+		Memberships: adapters.NewMemberships(teamsv1.NewTeamsServiceClient(teamsConn)),
+		Rooms:       s.rooms,
+	})
+	s.recorder = newStateRecorder(a, deps.Log)
+	s.signaling = NewSignaling(SignalingParams{
+		App: a, Rooms: s.rooms, Engine: engine, Log: deps.Log,
+		FramesPerSecond: cfg.FramesPerSecond, FrameBurst: cfg.FrameBurst,
+	})
+
+	router := httpx.NewEngine(deps.Log, deps.Health, ports.MaxBody)
+	api := router.Group("/", httpx.RequireIdentity(deps.Signer))
+	ports.NewHTTP(ports.HTTPParams{
+		App: a, Limiter: deps.Limiter, CreateLimit: ratelimit.PerMinute(cfg.CreatePerMinute),
+	}).Register(api)
+	s.signaling.Register(api)
+	s.http = router
+
+	s.grpc = grpcx.NewServer(deps.Log, deps.Signer)
+	conferencev1.RegisterConferenceServiceServer(s.grpc, ports.NewGRPC(a))
+	return s, nil
+}
+
+// MediaAddr is the UDP address media arrives at.
+func (s *Service) MediaAddr() string { return s.engine.Addr().String() }
+
+// Run serves until ctx ends, then shuts down gracefully.
+func (s *Service) Run(ctx context.Context) error {
+	return server.Run(ctx, server.RunParams{
+		Deps:       s.deps,
+		HTTP:       s.http,
+		GRPC:       s.grpc,
+		DrainDelay: s.drain,
+		OnShutdown: s.shutdown,
+	})
+}
+
+// shutdown disconnects every client (without ending their conferences), records the rooms'
+// last state and releases the media port, the teams-svc connection and the database.
+func (s *Service) shutdown(ctx context.Context) {
+	s.rooms.Shutdown()
+	done := make(chan struct{})
+	go func() {
+		s.signaling.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.deps.Log.Warn("signaling sockets still open at shutdown")
+	}
+	s.recorder.Close()
+	if err := s.engine.Close(); err != nil {
+		s.deps.Log.Warn("media engine close", "err", err)
+	}
+	_ = s.teamsConn.Close()
+	closeDB(s.db)
+}
+
+func closeDB(gdb *gorm.DB) {
+	if sqlDB, err := gdb.DB(); err == nil {
+		_ = sqlDB.Close()
+	}
+}
+
+func iceServers(cfg Config) []rtc.ICEServer {
+	out := make([]rtc.ICEServer, 0, len(cfg.ICEServers))
+	for _, u := range cfg.ICEServers {
+		srv := rtc.ICEServer{URLs: []string{u}}
+		if strings.HasPrefix(u, "turn:") || strings.HasPrefix(u, "turns:") {
+			srv.Username, srv.Credential = cfg.TURNUsername, cfg.TURNCredential
+		}
+		out = append(out, srv)
+	}
+	return out
+}

@@ -1,0 +1,128 @@
+package realtime
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/convene/convene/messages-svc/internal/wire"
+	"github.com/convene/convene/platform/bus"
+)
+
+// Hub holds the sessions of this instance by user and feeds them from the bus: it follows
+// the topic of each user with at least one socket here.
+type Hub struct {
+	sub bus.Subscription
+	log *slog.Logger
+
+	// topicMu orders subscription changes with the session map, so that a user's topic is
+	// subscribed exactly while the user has sessions here.
+	topicMu sync.Mutex
+	mu      sync.RWMutex
+	users   map[string]map[*Session]struct{}
+	stopped chan struct{}
+}
+
+// NewHub subscribes to the bus and starts dispatching; Close stops it.
+func NewHub(ctx context.Context, b bus.Bus, log *slog.Logger) (*Hub, error) {
+	sub, err := b.Subscribe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h := &Hub{sub: sub, log: log, users: map[string]map[*Session]struct{}{}, stopped: make(chan struct{})}
+	go h.run()
+	return h, nil
+}
+
+// Add registers a session and subscribes its user's topic if it is the user's first here.
+func (h *Hub) Add(ctx context.Context, s *Session) error {
+	h.topicMu.Lock()
+	defer h.topicMu.Unlock()
+	h.mu.Lock()
+	set, ok := h.users[s.UserID()]
+	if !ok {
+		set = map[*Session]struct{}{}
+		h.users[s.UserID()] = set
+	}
+	set[s] = struct{}{}
+	h.mu.Unlock()
+	if ok {
+		return nil
+	}
+	if err := h.sub.Add(ctx, wire.UserTopic(s.UserID())); err != nil {
+		h.mu.Lock()
+		delete(h.users, s.UserID())
+		h.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// Remove unregisters a session and drops its user's topic if it was the last one here.
+func (h *Hub) Remove(ctx context.Context, s *Session) {
+	h.topicMu.Lock()
+	defer h.topicMu.Unlock()
+	h.mu.Lock()
+	set := h.users[s.UserID()]
+	if _, ok := set[s]; !ok {
+		h.mu.Unlock()
+		return
+	}
+	delete(set, s)
+	last := len(set) == 0
+	if last {
+		delete(h.users, s.UserID())
+	}
+	h.mu.Unlock()
+	if last {
+		if err := h.sub.Remove(ctx, wire.UserTopic(s.UserID())); err != nil {
+			h.log.Warn("unsubscribe user topic failed", "err", err)
+		}
+	}
+}
+
+// Sessions counts the sockets open on this instance.
+func (h *Hub) Sessions() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	n := 0
+	for _, set := range h.users {
+		n += len(set)
+	}
+	return n
+}
+
+func (h *Hub) run() {
+	defer close(h.stopped)
+	for ev := range h.sub.Messages() {
+		user, ok := strings.CutPrefix(ev.Topic, wire.UserTopic(""))
+		if !ok {
+			continue
+		}
+		env, err := wire.DecodeEnvelope(ev.Payload)
+		if err != nil {
+			h.log.Warn("dropping malformed bus event", "topic", ev.Topic)
+			continue
+		}
+		h.mu.RLock()
+		for s := range h.users[user] {
+			s.Deliver(env)
+		}
+		h.mu.RUnlock()
+	}
+}
+
+// Close stops the bus subscription and ends every session with code (clients reconnect,
+// to another instance when this one is going away).
+func (h *Hub) Close(code int, reason string) {
+	_ = h.sub.Close()
+	<-h.stopped
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, set := range h.users {
+		for s := range set {
+			s.Close(code, reason)
+		}
+	}
+}

@@ -1,0 +1,186 @@
+package realtime
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/convene/convene/messages-svc/internal/wire"
+	"github.com/convene/convene/platform/bus"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// store is a chat's history as a Fetcher sees it.
+type store struct {
+	mu    sync.Mutex
+	seqs  []int64
+	calls int
+}
+
+func (s *store) fetch(_ context.Context, _, _ string, after int64, limit int) ([]SeqFrame, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	var out []SeqFrame
+	for _, seq := range s.seqs {
+		if seq > after && len(out) < limit {
+			out = append(out, SeqFrame{Seq: seq, Frame: frame(seq)})
+		}
+	}
+	more := len(out) == limit && out[len(out)-1].Seq < s.seqs[len(s.seqs)-1]
+	return out, more, nil
+}
+
+func frame(seq int64) []byte { return []byte(fmt.Sprintf("m%d", seq)) }
+
+func env(seq int64) wire.Envelope { return wire.Envelope{ChatID: "c", Seq: seq, Frame: frame(seq)} }
+
+func newSession(t *testing.T, queue int, st *store) *Session {
+	t.Helper()
+	s := NewSession(context.Background(), SessionParams{UserID: "u", MaxQueue: queue, GapTimeout: 20 * time.Millisecond, Fetch: st.fetch})
+	t.Cleanup(func() { s.Close(1000, "") })
+	return s
+}
+
+// reader drains a session like a socket writer would, recording the frames.
+func reader(s *Session) func() []string {
+	var mu sync.Mutex
+	var got []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-s.Wake():
+				for _, f := range s.Take() {
+					mu.Lock()
+					got = append(got, string(f))
+					mu.Unlock()
+				}
+			case <-s.Done():
+				return
+			}
+		}
+	}()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), got...)
+	}
+}
+
+func names(from, to int64) []string {
+	var out []string
+	for s := from; s <= to; s++ {
+		out = append(out, string(frame(s)))
+	}
+	return out
+}
+
+func TestSessionBuffersUntilStart(t *testing.T) {
+	s := newSession(t, 16, &store{})
+	got := reader(s)
+	s.Deliver(env(3)) // committed before the socket's start position: dropped
+	s.Deliver(env(5))
+	s.Deliver(env(4))
+	s.Start(map[string]int64{"c": 3})
+	require.Eventually(t, func() bool { return len(got()) == 2 }, time.Second, time.Millisecond)
+	require.Equal(t, names(4, 5), got())
+}
+
+func TestSessionRepairsGapFromDatabase(t *testing.T) {
+	st := &store{seqs: []int64{1, 2, 3, 4}}
+	s := newSession(t, 16, st)
+	got := reader(s)
+	s.Start(map[string]int64{"c": 0})
+	s.Deliver(env(1))
+	s.Deliver(env(3)) // 2 was lost by the bus
+	s.Deliver(env(4))
+	require.Eventually(t, func() bool { return len(got()) == 4 }, time.Second, time.Millisecond)
+	require.Equal(t, names(1, 4), got())
+	s.Deliver(env(2)) // late duplicate
+	s.Deliver(env(5))
+	require.Eventually(t, func() bool { return len(got()) == 5 }, time.Second, time.Millisecond)
+	require.Equal(t, names(1, 5), got())
+}
+
+func TestSessionResumeReplaysInOrderWithLiveFrames(t *testing.T) {
+	st := &store{}
+	for i := int64(1); i <= 450; i++ {
+		st.seqs = append(st.seqs, i)
+	}
+	s := newSession(t, 8, st) // a replay far larger than the queue follows the reader
+	got := reader(s)
+	s.Start(map[string]int64{"c": 450})
+	s.Deliver(env(451))
+	require.Eventually(t, func() bool { return len(got()) == 1 }, time.Second, time.Millisecond)
+	st.mu.Lock()
+	st.seqs = append(st.seqs, 451, 452)
+	st.mu.Unlock()
+	go s.Deliver(env(452))
+	require.NoError(t, s.Resume("c", 100))
+	s.Deliver(env(453))
+	require.Eventually(t, func() bool { return len(got()) >= 354 }, 2*time.Second, time.Millisecond)
+	require.Equal(t, append(names(451, 451), names(101, 453)...), got())
+	st.mu.Lock()
+	require.GreaterOrEqual(t, st.calls, 2, "paged")
+	st.mu.Unlock()
+}
+
+func TestSessionDisconnectsSlowConsumer(t *testing.T) {
+	s := newSession(t, 4, &store{})
+	s.Start(nil)
+	for i := range 4 {
+		s.Send([]byte(fmt.Sprint(i)))
+	}
+	select {
+	case <-s.Done():
+		t.Fatal("closed before the queue overflowed")
+	default:
+	}
+	s.Send([]byte("overflow"))
+	<-s.Done()
+	code, _ := s.CloseStatus()
+	require.Equal(t, CloseSlowConsumer, code)
+	s.Send([]byte("after")) // no effect, no panic
+	require.ErrorIs(t, s.Resume("c", 0), ErrClosed)
+}
+
+func TestHubDeliversToTheUsersSessions(t *testing.T) {
+	b := bus.NewMemory()
+	hub, err := NewHub(context.Background(), b, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	defer hub.Close(1001, "bye")
+	alice1 := NewSession(context.Background(), SessionParams{UserID: "alice", MaxQueue: 8, GapTimeout: time.Second, Fetch: (&store{}).fetch})
+	alice2 := NewSession(context.Background(), SessionParams{UserID: "alice", MaxQueue: 8, GapTimeout: time.Second, Fetch: (&store{}).fetch})
+	bob := NewSession(context.Background(), SessionParams{UserID: "bob", MaxQueue: 8, GapTimeout: time.Second, Fetch: (&store{}).fetch})
+	for _, s := range []*Session{alice1, alice2, bob} {
+		require.NoError(t, hub.Add(context.Background(), s))
+		s.Start(nil)
+	}
+	require.Equal(t, 3, hub.Sessions())
+	got1, got2, gotBob := reader(alice1), reader(alice2), reader(bob)
+	require.NoError(t, b.Publish(context.Background(), wire.UserTopic("alice"), wire.EncodeEnvelope(wire.Envelope{Frame: []byte("hi")})))
+	require.Eventually(t, func() bool { return len(got1()) == 1 && len(got2()) == 1 }, time.Second, time.Millisecond)
+	hub.Remove(context.Background(), alice1)
+	require.NoError(t, b.Publish(context.Background(), wire.UserTopic("alice"), wire.EncodeEnvelope(wire.Envelope{Frame: []byte("again")})))
+	require.Eventually(t, func() bool { return len(got2()) == 2 }, time.Second, time.Millisecond)
+	require.Equal(t, []string{"hi"}, got1())
+	require.Empty(t, gotBob())
+	alice1.Close(1000, "")
+	hub.Close(1001, "bye")
+	for _, s := range []*Session{alice2, bob} {
+		<-s.Done()
+		code, reason := s.CloseStatus()
+		require.Equal(t, 1001, code)
+		require.Equal(t, "bye", reason)
+	}
+}
