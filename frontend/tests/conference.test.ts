@@ -76,7 +76,13 @@ describe('conference signaling', () => {
     expect(pc.senders.map((s) => s.track.id)).toEqual(['my-mic', 'my-cam']);
     // The stream ids in what the server sees declare the sources (the SFU reads them).
     expect(ws.framesOfType('offer')).toEqual([
-      { type: 'offer', sdp: 'offer-1\r\na=msid:camera-my-stream my-mic\r\na=msid:camera-my-stream my-cam' },
+      {
+        type: 'offer',
+        sdp:
+          'offer-1\r\na=msid-semantic: WMS camera-my-stream' +
+          '\r\na=msid:camera-my-stream my-mic\r\na=ssrc:1 msid:camera-my-stream my-mic' +
+          '\r\na=msid:camera-my-stream my-cam\r\na=ssrc:1 msid:camera-my-stream my-cam\r\n',
+      },
     ]);
     expect(pc.localDescription?.sdp).toContain('a=msid:my-stream my-cam'); // local copy untouched
     ws.serverSend({ type: 'answer', sdp: 'server-answer' });
@@ -226,6 +232,7 @@ describe('conference signaling', () => {
     expect(ws.framesOfType('offer')).toHaveLength(2);
     const offer = String(ws.framesOfType('offer')[1].sdp);
     expect(offer).toContain('a=msid:screen-screen-stream screen-track');
+    expect(offer).toContain('a=msid-semantic: WMS camera-my-stream screen-screen-stream');
     expect(offer).toContain('a=msid:camera-my-stream my-cam');
     expect(conf.tiles().map((t) => t.key)).toContain('me:screen');
     ws.serverSend({ type: 'answer', sdp: 'a2' });

@@ -136,7 +136,7 @@ func (v *TokenVerifier) Verify(ctx context.Context, token string) (AccessClaims,
 	})
 	switch {
 	case err == nil:
-	case errors.Is(err, jwt.ErrTokenExpired) && !errors.Is(err, jwt.ErrTokenSignatureInvalid):
+	case onlyExpired(err):
 		return AccessClaims{}, fmt.Errorf("%w: %w", ErrTokenExpired, err)
 	default:
 		return AccessClaims{}, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
@@ -145,4 +145,19 @@ func (v *TokenVerifier) Verify(ctx context.Context, token string) (AccessClaims,
 		return AccessClaims{}, fmt.Errorf("%w: sub and jti are required", ErrTokenInvalid)
 	}
 	return claims, nil
+}
+
+// onlyExpired reports whether expiry is the token's only fault. The parser checks the
+// signature before the claims and reports every failed claim at once; a token that is both
+// expired and meant for someone else is invalid, not merely expired.
+func onlyExpired(err error) bool {
+	if !errors.Is(err, jwt.ErrTokenExpired) {
+		return false
+	}
+	for _, other := range []error{jwt.ErrTokenInvalidIssuer, jwt.ErrTokenInvalidAudience, jwt.ErrTokenNotValidYet, jwt.ErrTokenUsedBeforeIssued, jwt.ErrTokenRequiredClaimMissing} {
+		if errors.Is(err, other) {
+			return false
+		}
+	}
+	return true
 }

@@ -81,6 +81,10 @@ func TestTokenVerifier(t *testing.T) {
 		{"unknown kid", unknownKid, ErrTokenInvalid},
 		{"tampered payload", tampered, ErrTokenInvalid},
 		{"expired", sign(func(c *AccessClaims) { c.ExpiresAt = jwt.NewNumericDate(now.Add(-time.Minute)) }), ErrTokenExpired},
+		{"expired and for another audience", sign(func(c *AccessClaims) {
+			c.ExpiresAt = jwt.NewNumericDate(now.Add(-time.Minute))
+			c.Audience = jwt.ClaimStrings{"other"}
+		}), ErrTokenInvalid},
 		{"no exp", sign(func(c *AccessClaims) { c.ExpiresAt = nil }), ErrTokenInvalid},
 		{"not yet valid", sign(func(c *AccessClaims) { c.NotBefore = jwt.NewNumericDate(now.Add(time.Minute)) }), ErrTokenInvalid},
 		{"wrong issuer", sign(func(c *AccessClaims) { c.Issuer = "evil" }), ErrTokenInvalid},

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -50,7 +51,7 @@ type fakeTeams struct {
 	addr  string
 }
 
-func startFakeTeams(t *testing.T) *fakeTeams {
+func startFakeTeams(t testing.TB) *fakeTeams {
 	t.Helper()
 	f := &fakeTeams{teams: map[string]map[string]teamsv1.Role{}, down: map[string]bool{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -118,14 +119,14 @@ type harnessOptions struct {
 	createLimit  int
 }
 
-func startService(t *testing.T, o harnessOptions) *harness {
+func startService(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
 	teams := startFakeTeams(t)
 	base := config.Base{
 		Service: Name, Instance: "test-" + testkit.RandomHex(4),
 		HTTPAddr: testkit.FreeAddr(t), GRPCAddr: testkit.FreeAddr(t), AdvertiseHost: "127.0.0.1",
 		SQLitePath: filepath.Join(t.TempDir(), "conference.db"), RedisURL: testkit.RequireRedis(t),
-		InternalSecret: testkit.Secret, LogLevel: "error", LogFormat: "text", ShutdownGrace: 5 * time.Second,
+		InternalSecret: testkit.Secret, LogLevel: testLogLevel(), LogFormat: "text", ShutdownGrace: 5 * time.Second,
 	}
 	if !o.sqlite {
 		base.DatabaseURL = testkit.NewPostgresDB(t)
@@ -293,7 +294,7 @@ type trackInfo struct {
 
 // wsClient is a signaling socket whose frames are read by a goroutine into a channel.
 type wsClient struct {
-	t      *testing.T
+	t      testing.TB
 	user   string
 	conn   *websocket.Conn
 	frames chan frame
@@ -302,7 +303,7 @@ type wsClient struct {
 }
 
 // dial opens the conference socket as user; it fails the test unless the upgrade succeeds.
-func (h *harness) dial(t *testing.T, confID, user string) *wsClient {
+func (h *harness) dial(t testing.TB, confID, user string) *wsClient {
 	t.Helper()
 	c, resp, err := h.tryDial(confID, user)
 	if resp != nil {
@@ -421,4 +422,12 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// testLogLevel lets a developer see the service's logs: TEST_LOG_LEVEL=debug.
+func testLogLevel() string {
+	if l := os.Getenv("TEST_LOG_LEVEL"); l != "" {
+		return l
+	}
+	return "error"
 }

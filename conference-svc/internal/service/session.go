@@ -364,6 +364,7 @@ type errorFrame struct {
 }
 
 func (s *session) fail(err error) {
+	s.log.Debug("signaling error", "err", err)
 	code := errorCode(err)
 	msg := err.Error()
 	if errors.Is(err, errCandidateRequired) {

@@ -254,6 +254,7 @@ func (p *Peer) Close() {
 }
 
 func (p *Peer) handleOffer(sdpText string) {
+	p.params.Log.Debug("client offer", "state", p.pc.SignalingState().String())
 	if p.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
 		// Glare: the client's offer wins; ours is made again once this one is answered.
 		if err := p.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); err != nil {
@@ -279,6 +280,7 @@ func (p *Peer) handleOffer(sdpText string) {
 }
 
 func (p *Peer) handleAnswer(sdpText string) {
+	p.params.Log.Debug("client answer", "state", p.pc.SignalingState().String())
 	if p.pc.SignalingState() != webrtc.SignalingStateHaveLocalOffer {
 		p.params.OnError(ErrUnexpectedAnswer)
 		return
@@ -305,6 +307,7 @@ func (p *Peer) offerIfNeeded() {
 		return
 	}
 	p.needOffer = false
+	p.params.Log.Debug("sfu offer", "transceivers", len(p.pc.GetTransceivers()))
 	p.params.OnOffer(offer.SDP)
 }
 

@@ -123,6 +123,10 @@ export interface Conference {
   isHost(): boolean;
 }
 
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 export function useConference(opts: ConferenceOptions): Conference {
   const state = reactive<ConferenceState>({
     phase: 'idle',
@@ -223,7 +227,9 @@ export function useConference(opts: ConferenceOptions): Conference {
     let out = sdp;
     const rename = (stream: MediaStream | null, source: string) => {
       if (!stream?.id) return;
-      out = out.split(`msid:${stream.id} `).join(`msid:${source}-${stream.id} `);
+      // a=msid:<stream> <track>, a=ssrc:<n> msid:<stream> <track> and a=msid-semantic: WMS <stream>…
+      const re = new RegExp('(msid:|WMS[^\\r\\n]* )' + escapeRe(stream.id) + '(?=\\s)', 'g');
+      out = out.replace(re, (_m, pre: string) => `${pre}${source}-${stream.id}`);
     };
     rename(screen, 'screen');
     rename(local, 'camera');

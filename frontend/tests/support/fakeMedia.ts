@@ -103,7 +103,9 @@ export class FakePeerConnection {
     this.needNegotiation();
   }
   private msids() {
-    return this.senders.map((s) => `\r\na=msid:${s.stream.id} ${s.track.id}`).join('');
+    const streams = [...new Set(this.senders.map((s) => s.stream.id))];
+    const wms = streams.length ? `\r\na=msid-semantic: WMS ${streams.join(' ')}` : '';
+    return wms + this.senders.map((s) => `\r\na=msid:${s.stream.id} ${s.track.id}\r\na=ssrc:1 msid:${s.stream.id} ${s.track.id}`).join('') + '\r\n';
   }
   async createOffer() {
     return { type: 'offer' as const, sdp: `offer-${++this.offers}${this.msids()}` };

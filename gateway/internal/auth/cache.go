@@ -87,4 +87,6 @@ type signedIdentity struct {
 
 // identityCache holds one session's signed identity so that it is signed again only when
 // it is about to expire, not on every request.
-type identityCache struct{ p atomic.Pointer[signedIdentity] }
+type identityCache struct {
+	p atomic.Pointer[signedIdentity]
+}

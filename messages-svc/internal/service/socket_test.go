@@ -257,7 +257,11 @@ func TestSlowConsumerIsDisconnectedThenResumes(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	defer slow.Close()
+	// Its session has started once the probe is answered.
 	require.NoError(t, slow.WriteJSON(map[string]string{"type": "probe"}))
+	_, raw, err := slow.ReadMessage()
+	require.NoError(t, err)
+	require.Contains(t, string(raw), "unknown_type")
 
 	text := strings.Repeat("z", 4000)
 	start := time.Now()

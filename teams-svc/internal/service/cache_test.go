@@ -124,7 +124,7 @@ func TestGRPCAuthorization(t *testing.T) {
 
 // startRedis runs a throwaway Redis on a free port, so that a test can stop it without
 // touching the shared one.
-func startRedis(t *testing.T) (url string, stop func()) {
+func startRedis(t testing.TB) (url string, stop func()) {
 	t.Helper()
 	addr := testkit.FreeAddr(t)
 	_, port, err := net.SplitHostPort(addr)

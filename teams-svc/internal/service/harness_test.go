@@ -116,7 +116,7 @@ func (f *fakeConference) calls() []string {
 var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // serveGRPC starts a gRPC server on addr for the test's lifetime.
-func serveGRPC(t *testing.T, addr string, register func(*grpcx.Server)) {
+func serveGRPC(t testing.TB, addr string, register func(*grpcx.Server)) {
 	t.Helper()
 	srv := grpcx.NewServer(quietLog, signer)
 	register(srv)
@@ -138,7 +138,7 @@ type options struct {
 // harness is one teams-svc started in-process on free ports, with real Postgres and
 // Redis, a fake users-svc and a fake conference-svc.
 type harness struct {
-	t          *testing.T
+	t          testing.TB
 	base       string
 	grpcAddr   string
 	users      *fakeUsers
@@ -147,7 +147,7 @@ type harness struct {
 	teams      teamsv1.TeamsServiceClient
 }
 
-func start(t *testing.T, o options) *harness {
+func start(t testing.TB, o options) *harness {
 	t.Helper()
 	h := &harness{
 		t:          t,

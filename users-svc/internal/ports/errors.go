@@ -2,6 +2,7 @@ package ports
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 
@@ -50,7 +51,7 @@ var errorMapping = []struct {
 func abort(c *gin.Context, err error) {
 	var limited *domain.RateLimitedError
 	if errors.As(err, &limited) {
-		c.Header("Retry-After", strconv.Itoa(max(1, int(limited.RetryAfter.Seconds()+0.999))))
+		c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(limited.RetryAfter.Seconds())))))
 	}
 	for _, m := range errorMapping {
 		if errors.Is(err, m.err) {

@@ -1,4 +1,4 @@
-package envscan
+package sourcescan
 
 import (
 	"os"
@@ -19,7 +19,7 @@ func writeTree(t *testing.T, files map[string]string) string {
 	return root
 }
 
-func TestDirs(t *testing.T) {
+func TestEnvVars(t *testing.T) {
 	t.Parallel()
 	root := writeTree(t, map[string]string{
 		"go.mod": "module example.com/svc\n",
@@ -51,7 +51,7 @@ func main() {
 		"internal/cfg/cfg.go":    "package cfg\n\nimport \"os\"\n\nfunc f() { _, _ = os.LookupEnv(\"CONSUL_HTTP_ADDR\") }\n",
 		"internal/cfg/README.md": "os.Getenv(\"NOT_GO\")\n",
 	})
-	vars, err := Dirs(root)
+	vars, err := EnvVars(root)
 	require.NoError(t, err)
 	require.Equal(t, []string{"CONSUL_HTTP_ADDR", "HTTP_ADDR", "MEDIA_UDP_ADDR", "NAT_1TO1_IP", "WS_SEND_QUEUE"}, vars.Names())
 
@@ -69,7 +69,7 @@ func main() {
 	}
 }
 
-func TestDirsErrors(t *testing.T) {
+func TestEnvVarsErrors(t *testing.T) {
 	t.Parallel()
 	broken := writeTree(t, map[string]string{"a.go": "package a\n\nfunc {"})
 	file := writeTree(t, map[string]string{"f.go": "package f\n"})
@@ -83,8 +83,46 @@ func TestDirsErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Dirs(tt.dir)
+			_, err := EnvVars(tt.dir)
 			require.Error(t, err)
 		})
 	}
+}
+
+func TestMetricNames(t *testing.T) {
+	t.Parallel()
+	root := writeTree(t, map[string]string{
+		"metrics.go": `package m
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+const roomsName = "rooms_open"
+
+var (
+	_ = promauto.NewCounterVec(prometheus.CounterOpts{Name: "http_requests_total", Help: "x"}, nil)
+	_ = promauto.NewGauge(prometheus.GaugeOpts{Namespace: "sfu", Name: roomsName})
+	_ = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "grpc", Subsystem: "server", Name: "handling_seconds"}, nil)
+	_ = &prometheus.SummaryOpts{Name: "gc_pause_seconds"}
+	_ = prometheus.CounterOpts{Help: "no name: not a declaration"}
+	_ = prometheus.Labels{"name": "not options"}
+)
+`,
+		"metrics_test.go": "package m\n\nimport \"github.com/prometheus/client_golang/prometheus\"\n\nvar _ = prometheus.GaugeOpts{Name: \"only_in_tests\"}\n",
+	})
+	m, err := MetricNames(root)
+	require.NoError(t, err)
+	require.Len(t, m, 4)
+	require.Equal(t, "gauge", m["sfu_rooms_open"].Kind)
+	require.Equal(t, "histogram", m["grpc_server_handling_seconds"].Kind)
+	require.Equal(t, []string{
+		"gc_pause_seconds", "gc_pause_seconds_count", "gc_pause_seconds_sum",
+		"grpc_server_handling_seconds_bucket", "grpc_server_handling_seconds_count", "grpc_server_handling_seconds_sum",
+		"http_requests_total", "sfu_rooms_open",
+	}, m.Series())
+
+	_, err = MetricNames(filepath.Join(root, "missing"))
+	require.Error(t, err)
 }

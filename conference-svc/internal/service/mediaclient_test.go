@@ -1,0 +1,341 @@
+package service
+
+import (
+	"encoding/json"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+	"github.com/stretchr/testify/require"
+)
+
+// publish describes a synthetic track a test client sends: Opus-sized audio packets every
+// 20 ms, or VP8 frames at 30 fps of frameBytes each (key frames on PLI only).
+type publish struct {
+	kind       webrtc.RTPCodecType
+	streamID   string
+	frameBytes int
+}
+
+// received is what a test client got on one forwarded track.
+type received struct {
+	kind          string
+	firstPacket   time.Time
+	firstKeyframe time.Time
+	packets       int
+	bytes         int
+	seqs          map[uint16]bool
+	firstSeq      uint16
+	lastSeq       uint16
+}
+
+// holes counts sequence numbers missing between the first and the last packet received.
+func (r *received) holes() int {
+	n := 0
+	for s := r.firstSeq; s != r.lastSeq; s++ {
+		if !r.seqs[s] {
+			n++
+		}
+	}
+	return n
+}
+
+// mediaClient is a participant with a real pion peer connection: it negotiates as the
+// impolite peer of the SFU, publishes synthetic tracks and records what it receives.
+type mediaClient struct {
+	t    testing.TB
+	ws   *wsClient
+	pc   *webrtc.PeerConnection
+	pubs []publish
+
+	// events carries every frame that is not negotiation, for the test to look at.
+	events chan frame
+
+	mu       sync.Mutex
+	joinedAt time.Time
+	recv     map[string]*received // by stream id
+	labels   map[string]trackInfo // by stream id, from the latest tracks frame
+	pending  []webrtc.ICECandidateInit
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+func newClientAPI(t testing.TB) *webrtc.API {
+	t.Helper()
+	me := &webrtc.MediaEngine{}
+	require.NoError(t, me.RegisterDefaultCodecs())
+	ir := &interceptor.Registry{}
+	require.NoError(t, webrtc.RegisterDefaultInterceptors(me, ir))
+	se := webrtc.SettingEngine{}
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+}
+
+// joinMedia connects user to the conference and sends join; publishing starts once joined.
+func (h *harness) joinMedia(t testing.TB, confID, user string, pubs ...publish) *mediaClient {
+	ws := h.dial(t, confID, user)
+	pc, err := newClientAPI(t).NewPeerConnection(webrtc.Configuration{})
+	require.NoError(t, err)
+	c := &mediaClient{
+		t: t, ws: ws, pc: pc, pubs: pubs, events: make(chan frame, 512),
+		recv: map[string]*received{}, labels: map[string]trackInfo{}, stop: make(chan struct{}),
+	}
+	pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
+		if cand != nil {
+			c.sendJSON(map[string]any{"type": "candidate", "candidate": cand.ToJSON()})
+		}
+	})
+	pc.OnTrack(c.onTrack)
+	c.wg.Add(1)
+	go c.signal()
+	ws.send(map[string]string{"type": "join"})
+	t.Cleanup(c.close)
+	return c
+}
+
+func (c *mediaClient) sendJSON(v any) {
+	c.ws.wmu.Lock()
+	defer c.ws.wmu.Unlock()
+	_ = c.ws.conn.WriteJSON(v)
+}
+
+// signal runs the client side of negotiation, in frame order.
+func (c *mediaClient) signal() {
+	defer c.wg.Done()
+	defer close(c.events)
+	for f := range c.ws.frames {
+		switch f.Type {
+		case "joined":
+			c.mu.Lock()
+			c.joinedAt = time.Now()
+			c.mu.Unlock()
+			c.events <- f
+			if len(c.pubs) > 0 {
+				c.startPublishing()
+				c.offer()
+			}
+		case "offer":
+			// Impolite: while our own offer is out, the SFU's is ignored; the SFU
+			// answers ours and then offers again.
+			if c.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
+				continue
+			}
+			if c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: f.SDP}) != nil {
+				continue
+			}
+			c.flushCandidates()
+			answer, err := c.pc.CreateAnswer(nil)
+			if err != nil || c.pc.SetLocalDescription(answer) != nil {
+				continue
+			}
+			c.sendJSON(map[string]string{"type": "answer", "sdp": answer.SDP})
+		case "answer":
+			if c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: f.SDP}) == nil {
+				c.flushCandidates()
+			}
+		case "candidate":
+			var cand webrtc.ICECandidateInit
+			if json.Unmarshal(f.Candidate, &cand) != nil {
+				continue
+			}
+			if c.pc.RemoteDescription() == nil {
+				c.pending = append(c.pending, cand)
+				continue
+			}
+			_ = c.pc.AddICECandidate(cand)
+		default:
+			if f.Type == "tracks" {
+				c.mu.Lock()
+				c.labels = map[string]trackInfo{}
+				for _, ti := range f.Tracks {
+					c.labels[ti.StreamID] = ti
+				}
+				c.mu.Unlock()
+			}
+			select {
+			case c.events <- f:
+			default: // a test that does not read events must not stall negotiation
+			}
+		}
+	}
+}
+
+func (c *mediaClient) flushCandidates() {
+	for _, cand := range c.pending {
+		_ = c.pc.AddICECandidate(cand)
+	}
+	c.pending = nil
+}
+
+func (c *mediaClient) offer() {
+	offer, err := c.pc.CreateOffer(nil)
+	require.NoError(c.t, err)
+	require.NoError(c.t, c.pc.SetLocalDescription(offer))
+	c.sendJSON(map[string]string{"type": "offer", "sdp": offer.SDP})
+}
+
+func (c *mediaClient) startPublishing() {
+	for i, p := range c.pubs {
+		codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
+		if p.kind == webrtc.RTPCodecTypeVideo {
+			codec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+		}
+		track, err := webrtc.NewTrackLocalStaticRTP(codec, "track-"+string(rune('a'+i)), p.streamID)
+		require.NoError(c.t, err)
+		tr, err := c.pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		require.NoError(c.t, err)
+		keyframe := &atomic.Bool{}
+		keyframe.Store(true)
+		c.wg.Add(2)
+		go func() {
+			defer c.wg.Done()
+			for {
+				pkts, _, err := tr.Sender().ReadRTCP()
+				if err != nil {
+					return
+				}
+				for _, pkt := range pkts {
+					switch pkt.(type) {
+					case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+						keyframe.Store(true)
+					}
+				}
+			}
+		}()
+		go func() {
+			defer c.wg.Done()
+			sendSynthetic(track, p, keyframe, c.stop)
+		}()
+	}
+}
+
+// sendSynthetic writes RTP until stop: Opus-like audio, or VP8 frames whose first packet
+// carries the VP8 payload descriptor with S=1 and a frame header that says whether it is a
+// key frame.
+func sendSynthetic(track *webrtc.TrackLocalStaticRTP, p publish, keyframe *atomic.Bool, stop <-chan struct{}) {
+	const mtuPayload = 1100
+	interval, tsStep := 20*time.Millisecond, uint32(960)
+	if p.kind == webrtc.RTPCodecTypeVideo {
+		interval, tsStep = time.Second/30, 3000
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	var seq uint16
+	var ts uint32
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		ts += tsStep
+		if p.kind == webrtc.RTPCodecTypeAudio {
+			seq++
+			_ = track.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: true},
+				Payload: make([]byte, 80)})
+			continue
+		}
+		key := keyframe.Swap(false)
+		remaining := max(p.frameBytes, 2)
+		for first := true; remaining > 0; first = false {
+			n := min(remaining, mtuPayload)
+			remaining -= n
+			payload := make([]byte, n+1)
+			if first {
+				payload[0] = 0x10 // S=1, PID=0
+				payload[1] = 0x11 // P=1: interframe
+				if key {
+					payload[1] = 0x10
+				}
+			}
+			seq++
+			_ = track.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: remaining == 0},
+				Payload: payload})
+		}
+	}
+}
+
+func isKeyframe(payload []byte) bool {
+	return len(payload) > 1 && payload[0]&0x10 != 0 && payload[0]&0x07 == 0 && payload[1]&0x01 == 0
+}
+
+// onTrack records a forwarded track until the peer connection closes.
+func (c *mediaClient) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	id := track.StreamID()
+	for {
+		pkt, _, err := track.ReadRTP()
+		if err != nil {
+			return
+		}
+		now := time.Now()
+		c.mu.Lock()
+		r := c.recv[id]
+		if r == nil {
+			r = &received{kind: track.Kind().String(), firstPacket: now, seqs: map[uint16]bool{}, firstSeq: pkt.SequenceNumber, lastSeq: pkt.SequenceNumber}
+			c.recv[id] = r
+		}
+		r.packets++
+		r.bytes += len(pkt.Payload)
+		r.seqs[pkt.SequenceNumber] = true
+		if int16(pkt.SequenceNumber-r.lastSeq) > 0 {
+			r.lastSeq = pkt.SequenceNumber
+		}
+		if r.firstKeyframe.IsZero() && track.Kind() == webrtc.RTPCodecTypeVideo && isKeyframe(pkt.Payload) {
+			r.firstKeyframe = now
+		}
+		c.mu.Unlock()
+	}
+}
+
+// snapshot returns copies of what was received, with each track's label.
+func (c *mediaClient) snapshot() (map[string]received, map[string]trackInfo, time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	recv := map[string]received{}
+	for k, v := range c.recv {
+		cp := *v
+		cp.seqs = map[uint16]bool{}
+		for s := range v.seqs {
+			cp.seqs[s] = true
+		}
+		recv[k] = cp
+	}
+	labels := map[string]trackInfo{}
+	for k, v := range c.labels {
+		labels[k] = v
+	}
+	return recv, labels, c.joinedAt
+}
+
+// receivingFrom reports how many of the labelled tracks of user are flowing to c.
+func (c *mediaClient) receivingFrom(user string, minPackets int) int {
+	recv, labels, _ := c.snapshot()
+	n := 0
+	for stream, l := range labels {
+		if r, ok := recv[stream]; ok && l.UserID == user && r.packets >= minPackets {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *mediaClient) close() {
+	select {
+	case <-c.stop:
+		return
+	default:
+	}
+	close(c.stop)
+	_ = c.pc.Close()
+	c.ws.close()
+	c.wg.Wait()
+}
