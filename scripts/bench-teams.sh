@@ -69,14 +69,18 @@ echo "==> seeding: $posts posts in one team"
 echo
 echo "==> $readers readers through the gateway, each paging every $interval (open loop), $duration ($(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg))"
 "$tmp/teamsload" read -gateway "http://$gw_addr" -state "$tmp/state.json" \
-  -metrics "http://$teams_http/metrics" -readers "$readers" -duration "$duration" -interval "$interval"
+  -metrics "http://$teams_http/metrics" -gateway-metrics "http://$gw_addr/metrics" \
+  -readers "$readers" -duration "$duration" -interval "$interval"
 
 echo
 echo "==> $readers readers through the gateway as fast as they can (closed loop: capacity), $duration (load average $(cut -d' ' -f1 /proc/loadavg))"
 "$tmp/teamsload" read -gateway "http://$gw_addr" -state "$tmp/state.json" \
-  -metrics "http://$teams_http/metrics" -readers "$readers" -duration "$duration"
+  -metrics "http://$teams_http/metrics" -gateway-metrics "http://$gw_addr/metrics" \
+  -readers "$readers" -duration "$duration"
 
 echo
 echo "==> teams.v1 GetMembership straight at teams-svc (the call conference-svc makes on every join)"
-"$tmp/teamsload" membership -grpc $teams_grpc -secret "$secret" -state "$tmp/state.json" -n 20000 -concurrency 1
-"$tmp/teamsload" membership -grpc $teams_grpc -secret "$secret" -state "$tmp/state.json" -n 5000 -concurrency 8
+"$tmp/teamsload" membership -grpc $teams_grpc -secret "$secret" -state "$tmp/state.json" \
+  -metrics "http://$teams_http/metrics" -n 20000 -concurrency 1
+"$tmp/teamsload" membership -grpc $teams_grpc -secret "$secret" -state "$tmp/state.json" \
+  -metrics "http://$teams_http/metrics" -n 5000 -concurrency 8

@@ -54,6 +54,57 @@ const XSS = `<img src=x onerror="window.__xss=(window.__xss||0)+1"><script>windo
 
 const results = [];
 const pageErrors = [];
+// Conference signaling as each page saw it, printed when a step fails.
+const signaling = { A: [], B: [] };
+
+function summarize(payload) {
+  try {
+    const f = JSON.parse(String(payload));
+    switch (f.type) {
+      case 'offer':
+      case 'answer':
+        return `${f.type} (${(f.sdp || '').length} chars, ${((f.sdp || '').match(/^m=/gm) || []).length} m-lines, msid ${[...new Set(((f.sdp || '').match(/a=msid:(\S+)/g) || []).map((x) => x.slice(7)))].join(',')})`;
+      case 'candidate':
+        return `candidate ${typeof f.candidate === 'string' ? f.candidate : f.candidate?.candidate}`;
+      case 'tracks':
+        return `tracks ${JSON.stringify((f.tracks || []).map((t) => `${t.user_id.slice(0, 8)}:${t.kind}:${t.source}:${t.track_id.slice(0, 8)}/${t.stream_id.slice(0, 16)}`))}`;
+      case 'error':
+        return `error ${f.code}: ${f.message}`;
+      default:
+        return JSON.stringify(f).slice(0, 160);
+    }
+  } catch {
+    return String(payload).slice(0, 120);
+  }
+}
+
+async function mediaReport(page) {
+  return page
+    .evaluate(async () => {
+      const out = [];
+      for (const pc of window.__pcs || []) {
+        const stats = await pc.getStats();
+        const rows = [];
+        stats.forEach((r) => {
+          if (r.type === 'inbound-rtp' || r.type === 'outbound-rtp') rows.push(`${r.type}:${r.kind}:${r.bytesReceived ?? r.bytesSent}`);
+          if (r.type === 'candidate-pair' && r.nominated) rows.push(`pair:${r.state}`);
+        });
+        out.push({
+          signaling: pc.signalingState,
+          ice: pc.iceConnectionState,
+          connection: pc.connectionState,
+          transceivers: pc.getTransceivers().map((t) => `${t.mid}:${t.direction}/${t.currentDirection}:${t.receiver.track?.kind}:${t.receiver.track?.id?.slice(0, 8)}`),
+          stats: rows,
+        });
+      }
+      const tiles = [...document.querySelectorAll('[data-testid="video-tile"]')].map((t) => {
+        const v = t.querySelector('video');
+        return `${t.dataset.userId?.slice(0, 8)}:${t.dataset.source}:${t.dataset.local}:${v ? `${v.videoWidth}x${v.videoHeight} rs${v.readyState}` : 'no-video'}`;
+      });
+      return { pcs: out, tiles };
+    })
+    .catch((e) => ({ error: e.message }));
+}
 let pageA;
 let pageB;
 let browser;
@@ -112,6 +163,13 @@ async function newUserPage(label) {
   });
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
+  page.on('websocket', (ws) => {
+    if (!ws.url().includes('/conferences/') || !signaling[label]) return;
+    const list = signaling[label];
+    ws.on('framesent', (f) => list.push(`→ ${summarize(f.payload)}`));
+    ws.on('framereceived', (f) => list.push(`← ${summarize(f.payload)}`));
+    ws.on('close', () => list.push('× socket closed'));
+  });
   page.on('pageerror', (e) => {
     pageErrors.push(`[${label}] ${e.message}`);
     log(`    [${label}] page error: ${e.message}`);
@@ -501,6 +559,13 @@ try {
   console.error(`\nFAILED at step "${e.step ?? '(setup)'}": ${e.message}`);
   if (pageA) await shot(pageA, 'FAILED-a');
   if (pageB) await shot(pageB, 'FAILED-b');
+  for (const [label, page] of [['A', pageA], ['B', pageB]]) {
+    if (signaling[label].length) {
+      console.error(`\n--- conference signaling seen by ${label} (last 40 frames) ---`);
+      for (const line of signaling[label].slice(-40)) console.error(`  ${line}`);
+      if (page) console.error(`--- media state of ${label} ---\n${JSON.stringify(await mediaReport(page), null, 2)}`);
+    }
+  }
   const passed = results.filter((r) => r.ok).length;
   log(`${passed} passed, 1 failed`);
 } finally {

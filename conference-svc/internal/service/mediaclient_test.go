@@ -3,6 +3,7 @@ package service
 import (
 	"encoding/json"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -46,12 +47,14 @@ func (r *received) holes() int {
 	return n
 }
 
-// mediaClient is a participant with a real pion peer connection: it negotiates as the
-// impolite peer of the SFU, publishes synthetic tracks and records what it receives.
+// mediaClient is a participant with real pion peer connections, as a browser client does
+// it: a publisher connection it offers (its synthetic tracks) and a subscriber connection
+// the SFU offers (everyone else's tracks), which it records.
 type mediaClient struct {
 	t    testing.TB
 	ws   *wsClient
-	pc   *webrtc.PeerConnection
+	pub  *webrtc.PeerConnection
+	sub  *webrtc.PeerConnection
 	pubs []publish
 
 	// events carries every frame that is not negotiation, for the test to look at.
@@ -59,9 +62,10 @@ type mediaClient struct {
 
 	mu       sync.Mutex
 	joinedAt time.Time
+	// connectedAt is when the subscriber connection was up (ICE and DTLS done).
+	connectedAt time.Time
 	recv     map[string]*received // by stream id
 	labels   map[string]trackInfo // by stream id, from the latest tracks frame
-	pending  []webrtc.ICECandidateInit
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -83,18 +87,30 @@ func newClientAPI(t testing.TB) *webrtc.API {
 // joinMedia connects user to the conference and sends join; publishing starts once joined.
 func (h *harness) joinMedia(t testing.TB, confID, user string, pubs ...publish) *mediaClient {
 	ws := h.dial(t, confID, user)
-	pc, err := newClientAPI(t).NewPeerConnection(webrtc.Configuration{})
+	api := newClientAPI(t)
+	pub, err := api.NewPeerConnection(webrtc.Configuration{})
+	require.NoError(t, err)
+	sub, err := api.NewPeerConnection(webrtc.Configuration{})
 	require.NoError(t, err)
 	c := &mediaClient{
-		t: t, ws: ws, pc: pc, pubs: pubs, events: make(chan frame, 512),
+		t: t, ws: ws, pub: pub, sub: sub, pubs: pubs, events: make(chan frame, 512),
 		recv: map[string]*received{}, labels: map[string]trackInfo{}, stop: make(chan struct{}),
 	}
-	pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
-		if cand != nil {
-			c.sendJSON(map[string]any{"type": "candidate", "candidate": cand.ToJSON()})
+	for _, pc := range []*webrtc.PeerConnection{pub, sub} {
+		pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
+			if cand != nil {
+				c.sendJSON(map[string]any{"type": "candidate", "candidate": cand.ToJSON()})
+			}
+		})
+	}
+	sub.OnTrack(c.onTrack)
+	sub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			c.mu.Lock()
+			c.connectedAt = time.Now()
+			c.mu.Unlock()
 		}
 	})
-	pc.OnTrack(c.onTrack)
 	c.wg.Add(1)
 	go c.signal()
 	ws.send(map[string]string{"type": "join"})
@@ -123,35 +139,27 @@ func (c *mediaClient) signal() {
 				c.startPublishing()
 				c.offer()
 			}
-		case "offer":
-			// Impolite: while our own offer is out, the SFU's is ignored; the SFU
-			// answers ours and then offers again.
-			if c.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
+		case "offer": // for the subscriber connection
+			if c.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: f.SDP}) != nil {
 				continue
 			}
-			if c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: f.SDP}) != nil {
-				continue
-			}
-			c.flushCandidates()
-			answer, err := c.pc.CreateAnswer(nil)
-			if err != nil || c.pc.SetLocalDescription(answer) != nil {
+			answer, err := c.sub.CreateAnswer(nil)
+			if err != nil || c.sub.SetLocalDescription(answer) != nil {
 				continue
 			}
 			c.sendJSON(map[string]string{"type": "answer", "sdp": answer.SDP})
-		case "answer":
-			if c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: f.SDP}) == nil {
-				c.flushCandidates()
-			}
+		case "answer": // for the publisher connection
+			_ = c.pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: f.SDP})
 		case "candidate":
 			var cand webrtc.ICECandidateInit
 			if json.Unmarshal(f.Candidate, &cand) != nil {
 				continue
 			}
-			if c.pc.RemoteDescription() == nil {
-				c.pending = append(c.pending, cand)
-				continue
+			pc := c.pub
+			if cand.SDPMid != nil && strings.HasPrefix(*cand.SDPMid, "sfu") {
+				pc = c.sub
 			}
-			_ = c.pc.AddICECandidate(cand)
+			_ = pc.AddICECandidate(cand)
 		default:
 			if f.Type == "tracks" {
 				c.mu.Lock()
@@ -169,17 +177,10 @@ func (c *mediaClient) signal() {
 	}
 }
 
-func (c *mediaClient) flushCandidates() {
-	for _, cand := range c.pending {
-		_ = c.pc.AddICECandidate(cand)
-	}
-	c.pending = nil
-}
-
 func (c *mediaClient) offer() {
-	offer, err := c.pc.CreateOffer(nil)
+	offer, err := c.pub.CreateOffer(nil)
 	require.NoError(c.t, err)
-	require.NoError(c.t, c.pc.SetLocalDescription(offer))
+	require.NoError(c.t, c.pub.SetLocalDescription(offer))
 	c.sendJSON(map[string]string{"type": "offer", "sdp": offer.SDP})
 }
 
@@ -191,7 +192,7 @@ func (c *mediaClient) startPublishing() {
 		}
 		track, err := webrtc.NewTrackLocalStaticRTP(codec, "track-"+string(rune('a'+i)), p.streamID)
 		require.NoError(c.t, err)
-		tr, err := c.pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		tr, err := c.pub.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 		require.NoError(c.t, err)
 		keyframe := &atomic.Bool{}
 		keyframe.Store(true)
@@ -296,6 +297,13 @@ func (c *mediaClient) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) 
 	}
 }
 
+// connected returns when the subscriber connection came up.
+func (c *mediaClient) connected() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.connectedAt
+}
+
 // snapshot returns copies of what was received, with each track's label.
 func (c *mediaClient) snapshot() (map[string]received, map[string]trackInfo, time.Time) {
 	c.mu.Lock()
@@ -335,7 +343,8 @@ func (c *mediaClient) close() {
 	default:
 	}
 	close(c.stop)
-	_ = c.pc.Close()
+	_ = c.pub.Close()
+	_ = c.sub.Close()
 	c.ws.close()
 	c.wg.Wait()
 }

@@ -115,42 +115,46 @@ func (d *DownTrack) writeRTP(p *rtp.Packet) {
 		d.mu.Unlock()
 		return
 	}
-	if !d.started {
-		if !isVP8KeyframeStart(p.Payload) {
-			d.mu.Unlock()
-			// Keep asking (rate-limited): an earlier key frame may have passed before
-			// this subscriber was bound.
-			d.receiver.RequestKeyframe()
-			return
-		}
-		d.started = true
-		if d.sentAny {
-			d.offset = p.SequenceNumber - (d.lastOut + 1)
-		} else {
-			d.offset = 0
-		}
-		d.offsetFrom = p.SequenceNumber - d.offset
+	starting := !d.started
+	if starting && !isVP8KeyframeStart(p.Payload) {
+		d.mu.Unlock()
+		// Keep asking (rate-limited): an earlier key frame may have passed before this
+		// subscriber was bound, or before its connection could carry it.
+		d.receiver.RequestKeyframe()
+		return
 	}
-	out := p.SequenceNumber - d.offset
-	err := d.writeLocked(&p.Header, out, p.Payload)
-	if err == nil {
+	offset := d.offset
+	if starting && d.sentAny {
+		offset = p.SequenceNumber - (d.lastOut + 1)
+	}
+	out := p.SequenceNumber - offset
+	sent := d.writeLocked(&p.Header, out, p.Payload)
+	if sent {
+		if starting {
+			d.started, d.offset, d.offsetFrom = true, offset, out
+		}
 		if !d.sentAny || int16(out-d.lastOut) > 0 {
 			d.lastOut = out
 		}
 		d.sentAny = true
 	}
 	d.mu.Unlock()
-	if err == nil {
-		d.packets.Add(1)
-		packetsForwarded.Inc()
-		bytesForwarded.Add(float64(len(p.Payload)))
+	if !sent {
+		if starting {
+			d.receiver.RequestKeyframe()
+		}
+		return
 	}
+	d.packets.Add(1)
+	packetsForwarded.Inc()
+	bytesForwarded.Add(float64(len(p.Payload)))
 }
 
-// writeLocked writes a copy of h, rewritten for this subscriber, with payload. Header
-// extensions are dropped: their ids were negotiated with the publisher, not with the
-// subscriber.
-func (d *DownTrack) writeLocked(h *rtp.Header, seq uint16, payload []byte) error {
+// writeLocked writes a copy of h, rewritten for this subscriber, with payload, and reports
+// whether it left: pion drops packets (without an error) until the connection's SRTP is
+// ready, and a key frame dropped so must not count as the start of the video. Header
+// extensions are dropped: their ids were negotiated with the publisher, not the subscriber.
+func (d *DownTrack) writeLocked(h *rtp.Header, seq uint16, payload []byte) bool {
 	out := *h
 	out.SSRC = d.ssrc
 	out.PayloadType = d.pt
@@ -158,8 +162,8 @@ func (d *DownTrack) writeLocked(h *rtp.Header, seq uint16, payload []byte) error
 	out.Extension = false
 	out.Extensions = nil
 	out.ExtensionProfile = 0
-	_, err := d.writer.WriteRTP(&out, payload)
-	return err
+	n, err := d.writer.WriteRTP(&out, payload)
+	return err == nil && n > 0
 }
 
 // handleRTCP reads the subscriber's feedback for this track until the sender stops.
@@ -207,7 +211,7 @@ func (d *DownTrack) retransmit(seq uint16, buf []byte) {
 	if err := p.Unmarshal(buf[:n]); err != nil {
 		return
 	}
-	if err := d.writeLocked(&p.Header, seq, p.Payload); err == nil {
+	if d.writeLocked(&p.Header, seq, p.Payload) {
 		nackRetransmits.Inc()
 	}
 }

@@ -15,46 +15,46 @@ const (
 	// opQueue bounds the work queued for one peer; the signaling socket is rate-limited
 	// and the room queues one operation per track, so a full queue means a runaway client.
 	opQueue = 256
-	// serverMidPrefix marks the media sections the SFU adds (one per forwarded track). The
-	// client numbers its own sections; distinct names mean that an offer of the client that
-	// crossed one of ours can never be mistaken for a section we added.
-	serverMidPrefix = "s"
+	// SubscriberMidPrefix names the media sections of the subscriber connection (one per
+	// forwarded track). Browsers number their own sections, so a candidate's sdpMid tells
+	// which of the participant's two connections it belongs to.
+	SubscriberMidPrefix = "sfu"
 )
 
 // PeerParams builds a Peer. Callbacks run on the peer's own goroutines and must not block.
 type PeerParams struct {
 	Engine *Engine
-	// OnOffer sends an offer the SFU made (new or removed forwarded tracks).
+	// OnOffer sends an offer of the subscriber connection (tracks added or removed).
 	OnOffer func(sdp string)
-	// OnAnswer sends the answer to the client's offer.
+	// OnAnswer sends the answer to the client's offer on the publisher connection.
 	OnAnswer func(sdp string)
-	// OnCandidate trickles one of the SFU's ICE candidates to the client.
+	// OnCandidate trickles one of the SFU's ICE candidates; its sdpMid tells the client
+	// which connection it is for.
 	OnCandidate func(c webrtc.ICECandidateInit)
 	// OnTrack hands over a track the client publishes, already forwarding.
 	OnTrack func(r *Receiver)
 	// OnError reports a client request that failed (bad SDP, unexpected answer...).
 	OnError func(err error)
-	// OnFailed reports that the connection failed or the client closed it.
+	// OnFailed reports that a connection failed or the client closed it.
 	OnFailed func()
 	Log      *slog.Logger
 }
 
-// Peer is one participant's peer connection: it receives the tracks the participant
-// publishes and sends the tracks they subscribe to. Every operation runs on one goroutine
-// in the order it was asked for, so negotiation never interleaves.
-//
-// Negotiation follows the "perfect negotiation" pattern with the SFU as the polite peer:
-// an offer from the client that crosses one of the SFU's rolls the SFU's back; the SFU
-// answers, then offers again. The client ignores an SFU offer that arrives while its own
-// is pending.
+// Peer is one participant's media: two peer connections, as livekit does. On the
+// publisher connection the client offers and the SFU answers: it carries what the
+// participant sends. On the subscriber connection the SFU offers and the client answers:
+// it carries what the participant receives. Each connection has one offerer, so offers
+// never cross (no glare, no rollback). Every operation runs on one goroutine in the order
+// it was asked for.
 type Peer struct {
 	params  PeerParams
-	pc      *webrtc.PeerConnection
+	pub     *webrtc.PeerConnection
+	sub     *webrtc.PeerConnection
 	ops     chan func()
 	closed  chan struct{}
 	stopped chan struct{}
 	once    sync.Once
-	closing sync.Once
+	failed  sync.Once
 
 	// Owned by the run goroutine.
 	subs      map[string]*subscription
@@ -67,46 +67,59 @@ type subscription struct {
 	sender *webrtc.RTPSender
 }
 
-// NewPeer creates the peer connection; nothing is negotiated until the client offers or a
+// NewPeer creates both connections; nothing is negotiated until the client offers or a
 // track is subscribed.
 func NewPeer(p PeerParams) (*Peer, error) {
 	if p.Log == nil {
 		p.Log = slog.New(slog.DiscardHandler)
 	}
-	pc, err := p.Engine.api.NewPeerConnection(webrtc.Configuration{})
+	pub, err := p.Engine.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
+		return nil, err
+	}
+	sub, err := p.Engine.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		_ = pub.Close()
 		return nil, err
 	}
 	peer := &Peer{
 		params:  p,
-		pc:      pc,
+		pub:     pub,
+		sub:     sub,
 		ops:     make(chan func(), opQueue),
 		closed:  make(chan struct{}),
 		stopped: make(chan struct{}),
 		subs:    map[string]*subscription{},
 	}
-	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
-		if c != nil {
-			p.OnCandidate(c.ToJSON())
-		}
-	})
-	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
-		recv := NewReceiver(ReceiverParams{Track: t, Receiver: r, WriteRTCP: pc.WriteRTCP, Log: p.Log})
+	for _, pc := range []*webrtc.PeerConnection{pub, sub} {
+		pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+			if c != nil {
+				p.OnCandidate(c.ToJSON())
+			}
+		})
+		pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+			if s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed {
+				peer.fail()
+			}
+		})
+	}
+	pub.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+		recv := NewReceiver(ReceiverParams{Track: t, Receiver: r, WriteRTCP: pub.WriteRTCP, Log: p.Log})
 		recv.Start()
 		p.OnTrack(recv)
 	})
-	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		switch s {
-		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
-			select {
-			case <-peer.closed: // we closed it ourselves
-			default:
-				peer.closing.Do(p.OnFailed)
-			}
-		}
-	})
 	go peer.run()
 	return peer, nil
+}
+
+// fail reports a connection that failed or that the client closed, once, unless we are
+// closing it ourselves.
+func (p *Peer) fail() {
+	select {
+	case <-p.closed:
+	default:
+		p.failed.Do(p.params.OnFailed)
+	}
 }
 
 func (p *Peer) run() {
@@ -144,11 +157,12 @@ func (p *Peer) do(op func()) {
 	default:
 		p.params.Log.Warn("peer queue full; closing it")
 		p.params.OnError(ErrPeerBusy)
-		go p.closing.Do(p.params.OnFailed)
+		go p.fail()
 	}
 }
 
-// Offer handles the client's offer: it publishes tracks, or changes what it publishes.
+// Offer handles the client's offer on the publisher connection: it publishes tracks, or
+// changes what it publishes.
 func (p *Peer) Offer(sdpText string) error {
 	if err := checkSDP(sdpText); err != nil {
 		return err
@@ -157,7 +171,7 @@ func (p *Peer) Offer(sdpText string) error {
 	return nil
 }
 
-// Answer handles the client's answer to the SFU's last offer.
+// Answer handles the client's answer to the SFU's last offer on the subscriber connection.
 func (p *Peer) Answer(sdpText string) error {
 	if err := checkSDP(sdpText); err != nil {
 		return err
@@ -167,21 +181,27 @@ func (p *Peer) Answer(sdpText string) error {
 }
 
 // Candidate adds one of the client's ICE candidates (an empty candidate ends the list).
+// Its sdpMid selects the connection: the SFU's section names for the subscriber one, the
+// client's for the publisher one.
 func (p *Peer) Candidate(c webrtc.ICECandidateInit) error {
 	if raw := strings.TrimPrefix(c.Candidate, "candidate:"); raw != "" {
 		if _, err := ice.UnmarshalCandidate(raw); err != nil {
 			return fmt.Errorf("%w: %v", ErrInvalidCandidate, err)
 		}
 	}
+	pc := p.pub
+	if c.SDPMid != nil && strings.HasPrefix(*c.SDPMid, SubscriberMidPrefix) {
+		pc = p.sub
+	}
 	p.do(func() {
 		// The socket keeps frames in order and a client trickles candidates only after
-		// the description they belong to, so a candidate with no remote description is
-		// for nothing.
-		if p.pc.RemoteDescription() == nil {
+		// the description they belong to, so a candidate of a connection with no
+		// remote description is for nothing.
+		if pc.RemoteDescription() == nil {
 			p.params.OnError(ErrUnexpectedCandidate)
 			return
 		}
-		if err := p.pc.AddICECandidate(c); err != nil {
+		if err := pc.AddICECandidate(c); err != nil {
 			p.params.OnError(fmt.Errorf("%w: %v", ErrInvalidCandidate, err))
 		}
 	})
@@ -195,13 +215,13 @@ func (p *Peer) Subscribe(r *Receiver, trackID, streamID string) {
 			return
 		}
 		down := NewDownTrack(r, trackID, streamID, p.params.Log)
-		tr, err := p.pc.AddTransceiverFromTrack(down, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		tr, err := p.sub.AddTransceiverFromTrack(down, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 		if err != nil {
 			p.params.Log.Warn("subscribe failed", "track_id", trackID, "err", err)
 			return
 		}
 		p.mids++
-		if err := tr.SetMid(fmt.Sprintf("%s%d", serverMidPrefix, p.mids)); err != nil {
+		if err := tr.SetMid(fmt.Sprintf("%s%d", SubscriberMidPrefix, p.mids)); err != nil {
 			p.params.Log.Warn("set mid failed", "track_id", trackID, "err", err)
 		}
 		go down.handleRTCP(tr.Sender())
@@ -220,7 +240,7 @@ func (p *Peer) Unsubscribe(trackID string) {
 		}
 		delete(p.subs, trackID)
 		s.down.receiver.RemoveDownTrack(s.down)
-		if err := p.pc.RemoveTrack(s.sender); err != nil {
+		if err := p.sub.RemoveTrack(s.sender); err != nil {
 			p.params.Log.Debug("remove track", "track_id", trackID, "err", err)
 		}
 		p.needOffer = true
@@ -239,7 +259,8 @@ func (p *Peer) SetVisible(trackID string, visible bool) {
 	})
 }
 
-// Close ends the connection and stops forwarding to it. It waits for queued work to stop.
+// Close ends both connections and stops forwarding to them. It waits for queued work to
+// stop, so it must not be called from a PeerParams callback.
 func (p *Peer) Close() {
 	p.once.Do(func() {
 		close(p.closed)
@@ -247,71 +268,59 @@ func (p *Peer) Close() {
 		for _, s := range p.subs {
 			s.down.receiver.RemoveDownTrack(s.down)
 		}
-		if err := p.pc.Close(); err != nil {
-			p.params.Log.Debug("peer close", "err", err)
+		for _, pc := range []*webrtc.PeerConnection{p.pub, p.sub} {
+			if err := pc.Close(); err != nil {
+				p.params.Log.Debug("peer close", "err", err)
+			}
 		}
 	})
 }
 
 func (p *Peer) handleOffer(sdpText string) {
-	p.params.Log.Debug("client offer", "state", p.pc.SignalingState().String())
-	if p.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
-		// Glare: the client's offer wins; ours is made again once this one is answered.
-		if err := p.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); err != nil {
-			p.params.OnError(fmt.Errorf("%w: %v", ErrInvalidSDP, err))
-			return
-		}
-		p.needOffer = true
-	}
-	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdpText}); err != nil {
+	if err := p.pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdpText}); err != nil {
 		p.params.OnError(fmt.Errorf("%w: %v", ErrInvalidSDP, err))
 		return
 	}
-	answer, err := p.pc.CreateAnswer(nil)
+	answer, err := p.pub.CreateAnswer(nil)
 	if err == nil {
-		err = p.pc.SetLocalDescription(answer)
+		err = p.pub.SetLocalDescription(answer)
 	}
 	if err != nil {
 		p.params.OnError(fmt.Errorf("%w: %v", ErrInvalidSDP, err))
-		_ = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
 		return
 	}
 	p.params.OnAnswer(answer.SDP)
 }
 
 func (p *Peer) handleAnswer(sdpText string) {
-	p.params.Log.Debug("client answer", "state", p.pc.SignalingState().String())
-	if p.pc.SignalingState() != webrtc.SignalingStateHaveLocalOffer {
+	if p.sub.SignalingState() != webrtc.SignalingStateHaveLocalOffer {
 		p.params.OnError(ErrUnexpectedAnswer)
 		return
 	}
-	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdpText}); err != nil {
+	if err := p.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdpText}); err != nil {
 		p.params.OnError(fmt.Errorf("%w: %v", ErrInvalidSDP, err))
-		// Take the offer back and make it again, so that the connection is never stuck
-		// waiting for an answer that will not come.
-		_ = p.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
-		p.needOffer = true
 	}
 }
 
+// offerIfNeeded offers the subscriber connection's changes once the previous offer was
+// answered.
 func (p *Peer) offerIfNeeded() {
-	if !p.needOffer || p.pc.SignalingState() != webrtc.SignalingStateStable {
+	if !p.needOffer || p.sub.SignalingState() != webrtc.SignalingStateStable {
 		return
 	}
-	offer, err := p.pc.CreateOffer(nil)
+	offer, err := p.sub.CreateOffer(nil)
 	if err == nil {
-		err = p.pc.SetLocalDescription(offer)
+		err = p.sub.SetLocalDescription(offer)
 	}
 	if err != nil {
 		p.params.Log.Warn("offer failed", "err", err)
 		return
 	}
 	p.needOffer = false
-	p.params.Log.Debug("sfu offer", "transceivers", len(p.pc.GetTransceivers()))
 	p.params.OnOffer(offer.SDP)
 }
 
-// checkSDP rejects text that is not a session description before it reaches the peer
+// checkSDP rejects text that is not a session description before it reaches a peer
 // connection, so that garbage never changes its state.
 func checkSDP(text string) error {
 	var sd sdp.SessionDescription

@@ -1,8 +1,13 @@
 // Conference signaling and media (API.md "Signaling"): join, the lobby (waiting / admitted /
-// denied), host actions, one RTCPeerConnection to the SFU with offer/answer/candidate in both
-// directions (the client is the "polite" peer: it yields when offers cross), the `tracks` map
-// from track ids to user + source, screen share as an extra track, active speaker, and a
-// reconnect that joins again after a network drop.
+// denied), host actions, the media connections to the SFU, the `tracks` map from track ids to
+// user + source, screen share as an extra track, active speaker, and a reconnect that joins again
+// after a network drop.
+//
+// Like conference-svc (and livekit), media uses two RTCPeerConnections, each with one offerer,
+// so offers never cross: the publisher connection carries what this client sends (the client
+// offers, `answer` frames answer it), the subscriber connection carries what it receives (the
+// SFU sends `offer`, the client answers). A candidate goes to the subscriber connection when its
+// sdpMid names one of the SFU's sections ("sfu…"), or when its ufrag is the subscriber's.
 import { reactive, shallowRef, type Ref } from 'vue';
 import {
   createReconnectingSocket,
@@ -105,7 +110,10 @@ const TERMINAL: ConferencePhase[] = ['denied', 'removed', 'left', 'ended'];
 export interface Conference {
   state: ConferenceState;
   status: Ref<SocketStatus>;
+  /** The publisher connection (what this client sends). */
   pc: Ref<RTCPeerConnection | null>;
+  /** The subscriber connection (what this client receives). */
+  sub: Ref<RTCPeerConnection | null>;
   join(local: MediaStream | null): void;
   leave(): void;
   admit(userId: string): void;
@@ -145,11 +153,11 @@ export function useConference(opts: ConferenceOptions): Conference {
     mediaState: 'new',
   });
   const pc = shallowRef<RTCPeerConnection | null>(null);
+  const sub = shallowRef<RTCPeerConnection | null>(null);
   let local: MediaStream | null = null;
   let screen: MediaStream | null = null;
   let screenSender: RTCRtpSender | null = null;
-  let makingOffer = false;
-  let pendingCandidates: RTCIceCandidateInit[] = [];
+  const pendingCandidates = new Map<RTCPeerConnection, RTCIceCandidateInit[]>();
   let chain: Promise<void> = Promise.resolve();
   let admitTimer: ReturnType<typeof setTimeout> | null = null;
   // Received tracks, by MediaStreamTrack.id, with the stream they came in.
@@ -195,9 +203,10 @@ export function useConference(opts: ConferenceOptions): Conference {
   }
 
   function closePeer() {
-    const old = pc.value;
-    pc.value = null;
-    if (old) {
+    for (const ref of [pc, sub]) {
+      const old = ref.value;
+      ref.value = null;
+      if (!old) continue;
       old.onicecandidate = null;
       old.ontrack = null;
       old.onnegotiationneeded = null;
@@ -212,8 +221,7 @@ export function useConference(opts: ConferenceOptions): Conference {
     streamCache.clear();
     viewSent.clear();
     screenSender = null;
-    pendingCandidates = [];
-    makingOffer = false;
+    pendingCandidates.clear();
     state.mediaState = 'new';
     bump();
   }
@@ -237,30 +245,47 @@ export function useConference(opts: ConferenceOptions): Conference {
   }
 
   async function negotiate(conn: RTCPeerConnection) {
-    if (pc.value !== conn) return;
-    try {
-      makingOffer = true;
-      const offer = await conn.createOffer();
-      if (pc.value !== conn || conn.signalingState !== 'stable') return;
-      await conn.setLocalDescription(offer);
-      send({ type: 'offer', sdp: declareSources(conn.localDescription?.sdp ?? offer.sdp ?? '') });
-    } finally {
-      makingOffer = false;
-    }
+    if (pc.value !== conn || conn.signalingState !== 'stable') return;
+    const offer = await conn.createOffer();
+    if (pc.value !== conn || conn.signalingState !== 'stable') return;
+    await conn.setLocalDescription(offer);
+    send({ type: 'offer', sdp: declareSources(conn.localDescription?.sdp ?? offer.sdp ?? '') });
   }
 
-  function setupPeer() {
-    closePeer();
+  function newPeer(): RTCPeerConnection {
     const Impl: PeerCtor = opts.RTCPeerConnectionImpl ?? (globalThis.RTCPeerConnection as unknown as PeerCtor);
     const conn = new Impl({ iceServers: state.iceServers as RTCIceServer[] });
-    pc.value = conn;
     conn.onicecandidate = (ev) => {
       if (ev.candidate) {
         const c = typeof ev.candidate.toJSON === 'function' ? ev.candidate.toJSON() : ev.candidate;
         send({ type: 'candidate', candidate: c });
       }
     };
-    conn.ontrack = (ev) => {
+    conn.onconnectionstatechange = () => {
+      if (pc.value !== conn && sub.value !== conn) return;
+      updateMediaState();
+      // The sending path broke while signaling is fine (network change): the client is the
+      // publisher's offerer, so it renegotiates with an ICE restart.
+      if (conn === pc.value && conn.connectionState === 'failed') conn.restartIce?.();
+    };
+    return conn;
+  }
+
+  function updateMediaState() {
+    const states = [pc.value, sub.value].filter(Boolean).map((c) => c!.connectionState);
+    state.mediaState = states.includes('failed')
+      ? 'failed'
+      : states.includes('disconnected')
+        ? 'disconnected'
+        : (pc.value?.connectionState ?? sub.value?.connectionState ?? 'new');
+  }
+
+  function setupPeer() {
+    closePeer();
+    // Subscriber: the SFU offers what others publish; ontrack hands us their media.
+    const subscriber = newPeer();
+    sub.value = subscriber;
+    subscriber.ontrack = (ev) => {
       const stream = ev.streams?.[0] ?? null;
       const track = ev.track;
       received.set(track.id, { track, stream });
@@ -278,35 +303,55 @@ export function useConference(opts: ConferenceOptions): Conference {
       });
       bump();
     };
-    conn.onconnectionstatechange = () => {
-      if (pc.value !== conn) return;
-      state.mediaState = conn.connectionState;
-      // Media path broke while signaling is fine (network change): renegotiate with ICE restart.
-      if (conn.connectionState === 'failed') conn.restartIce?.();
+    // Publisher: our microphone, camera and screen; adding a track asks for an offer.
+    const publisher = newPeer();
+    pc.value = publisher;
+    publisher.onnegotiationneeded = () => {
+      chain = chain.then(() => negotiate(publisher)).catch((e) => console.warn('negotiate', e));
     };
-    conn.onnegotiationneeded = () => {
-      chain = chain.then(() => negotiate(conn)).catch((e) => console.warn('negotiate', e));
-    };
-    const tracks = local?.getTracks() ?? [];
-    for (const t of tracks) conn.addTrack(t, local!);
-    if (!tracks.some((t) => t.kind === 'audio')) conn.addTransceiver('audio', { direction: 'recvonly' });
-    if (!tracks.some((t) => t.kind === 'video')) conn.addTransceiver('video', { direction: 'recvonly' });
+    for (const t of local?.getTracks() ?? []) publisher.addTrack(t, local!);
     if (screen) {
       const st = screen.getVideoTracks()[0];
-      if (st && st.readyState !== 'ended') screenSender = conn.addTrack(st, screen);
+      if (st && st.readyState !== 'ended') screenSender = publisher.addTrack(st, screen);
     }
   }
 
-  async function flushCandidates(conn: RTCPeerConnection) {
-    const list = pendingCandidates;
-    pendingCandidates = [];
-    for (const c of list) {
+  async function addCandidate(conn: RTCPeerConnection, c: RTCIceCandidateInit) {
+    try {
+      await conn.addIceCandidate(c);
+    } catch {
+      // An sdpMid this connection does not know (e.g. empty): fall back to the first section.
       try {
-        await conn.addIceCandidate(c);
+        await conn.addIceCandidate({ candidate: c.candidate, sdpMLineIndex: 0 });
       } catch (e) {
         console.warn('candidate', e);
       }
     }
+  }
+
+  async function flushCandidates(conn: RTCPeerConnection) {
+    const list = pendingCandidates.get(conn) ?? [];
+    pendingCandidates.delete(conn);
+    for (const c of list) await addCandidate(conn, c);
+  }
+
+  function ufragOf(text: string | undefined | null, re: RegExp): string | null {
+    return (text && re.exec(text)?.[1]) || null;
+  }
+
+  /** Which of the two connections a candidate from the SFU belongs to. */
+  function connectionFor(c: RTCIceCandidateInit): RTCPeerConnection | null {
+    if (c.sdpMid && c.sdpMid.startsWith('sfu')) return sub.value;
+    const ufrag = ufragOf(c.candidate, /\bufrag (\S+)/) ?? c.usernameFragment ?? null;
+    if (ufrag) {
+      const subUfrag = ufragOf(sub.value?.remoteDescription?.sdp, /a=ice-ufrag:(\S+)/);
+      const pubUfrag = ufragOf(pc.value?.remoteDescription?.sdp, /a=ice-ufrag:(\S+)/);
+      if (ufrag === subUfrag) return sub.value;
+      if (ufrag === pubUfrag) return pc.value;
+    }
+    if (c.sdpMid) return pc.value; // the client's own section names: "0", "1", …
+    // Unknown: the connection still waiting for candidates of a fresh description.
+    return sub.value?.signalingState === 'stable' && sub.value.remoteDescription ? pc.value : (sub.value ?? pc.value);
   }
 
   function candidateInit(raw: unknown): RTCIceCandidateInit | null {
@@ -402,18 +447,14 @@ export function useConference(opts: ConferenceOptions): Conference {
         state.activeSpeaker = (f.user_id as string) || null;
         break;
       case 'offer': {
-        const conn = pc.value;
+        // Only the SFU's subscriber connection is offered to us.
+        const conn = sub.value;
         if (!conn) break;
-        const desc: RTCSessionDescriptionInit = { type: 'offer', sdp: String(f.sdp ?? '') };
-        if (makingOffer || conn.signalingState !== 'stable') {
-          // Offers crossed: we are polite, drop ours and take the server's.
-          await conn.setLocalDescription({ type: 'rollback' });
-        }
-        await conn.setRemoteDescription(desc);
+        await conn.setRemoteDescription({ type: 'offer', sdp: String(f.sdp ?? '') });
         await flushCandidates(conn);
         const answer = await conn.createAnswer();
         await conn.setLocalDescription(answer);
-        send({ type: 'answer', sdp: declareSources(conn.localDescription?.sdp ?? answer.sdp ?? '') });
+        send({ type: 'answer', sdp: conn.localDescription?.sdp ?? answer.sdp });
         break;
       }
       case 'answer': {
@@ -424,16 +465,15 @@ export function useConference(opts: ConferenceOptions): Conference {
         break;
       }
       case 'candidate': {
-        const conn = pc.value;
         const c = candidateInit(f.candidate);
+        const conn = c ? connectionFor(c) : null;
         if (!conn || !c) break;
-        if (!conn.remoteDescription) pendingCandidates.push(c);
-        else {
-          try {
-            await conn.addIceCandidate(c);
-          } catch (e) {
-            console.warn('candidate', e);
-          }
+        if (!conn.remoteDescription) {
+          const list = pendingCandidates.get(conn) ?? [];
+          list.push(c);
+          pendingCandidates.set(conn, list);
+        } else {
+          await addCandidate(conn, c);
         }
         break;
       }
@@ -498,6 +538,7 @@ export function useConference(opts: ConferenceOptions): Conference {
     state,
     status: socket.status,
     pc,
+    sub,
     join(stream) {
       local = stream;
       state.micOn = !!stream?.getAudioTracks().some((t) => t.enabled);

@@ -44,6 +44,9 @@ type Config struct {
 	// EjectAfter consecutive failures leave an instance out of the rotation for EjectFor.
 	EjectAfter int
 	EjectFor   time.Duration
+	// PprofAddr, when set, serves net/http/pprof there (keep it on loopback): profiling
+	// the gateway under load is how its figures in docs/benchmarks-gateway.md were found.
+	PprofAddr string
 }
 
 // Load reads the gateway's settings and reports every malformed one at once.
@@ -71,6 +74,7 @@ func Load(env *config.Env) (Config, error) {
 		UpstreamTimeout: env.Duration("UPSTREAM_TIMEOUT", 30*time.Second),
 		EjectAfter:      env.Int("EJECT_AFTER_FAILURES", 3),
 		EjectFor:        env.Duration("EJECT_DURATION", 10*time.Second),
+		PprofAddr:       env.String("PPROF_ADDR", ""),
 	}
 	if err := env.Err(); err != nil {
 		return Config{}, err

@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"sync/atomic"
+	"time"
 
 	"github.com/convene/convene/gateway/internal/adapters"
 	"github.com/convene/convene/gateway/internal/auth"
@@ -62,6 +64,10 @@ func New(ctx context.Context, cfg config.Config, deps *server.Deps) (*Gateway, e
 		CacheSize:   cfg.TokenCacheSize,
 	})
 
+	if cfg.PprofAddr != "" {
+		go servePprof(ctx, cfg.PprofAddr, deps)
+	}
+
 	doc, err := openapi.JSON()
 	if err != nil {
 		return nil, err
@@ -108,5 +114,21 @@ func jwksURL(resolver discovery.Resolver) func(ctx context.Context) (string, err
 		}
 		i := in[int(next.Add(1))%len(in)]
 		return "http://" + i.HTTPAddr + "/.well-known/jwks.json", nil
+	}
+}
+
+// servePprof serves the profiler on its own address until ctx ends.
+func servePprof(ctx context.Context, addr string, deps *server.Deps) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+		deps.Log.Warn("pprof server stopped", "err", err)
 	}
 }

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 	"golang.org/x/time/rate"
 
 	"github.com/convene/convene/messages-svc/internal/app"
@@ -21,6 +24,12 @@ import (
 	"github.com/convene/convene/platform/authn"
 	"github.com/convene/convene/platform/httpx"
 )
+
+// socketsOpen lets operators (and the end-to-end tests) see how sockets spread over the
+// instances.
+var socketsOpen = promauto.NewGauge(prometheus.GaugeOpts{
+	Name: "messages_ws_connections", Help: "Realtime sockets open on this instance.",
+})
 
 // SocketConfig are the limits of one realtime socket.
 type SocketConfig struct {
@@ -42,6 +51,10 @@ type SocketConfig struct {
 	GapTimeout time.Duration
 	// OpTimeout bounds the work one client frame starts (database, other services).
 	OpTimeout time.Duration
+	// SendBuffer, when positive, fixes the kernel send buffer of each socket (SO_SNDBUF)
+	// instead of letting it grow to several MB: it bounds the kernel memory a stalled
+	// client pins, and makes a stalled client show up in the send queue sooner.
+	SendBuffer int
 }
 
 // DefaultSocketConfig are the production limits.
@@ -101,6 +114,9 @@ func (s *Socket) serve(c *gin.Context) {
 	}
 	s.conns.Add(1)
 	defer s.conns.Done()
+	if tcp, ok := ws.NetConn().(*net.TCPConn); ok && s.cfg.SendBuffer > 0 {
+		_ = tcp.SetWriteBuffer(s.cfg.SendBuffer)
+	}
 	ctx := context.WithoutCancel(c.Request.Context())
 	sess := realtime.NewSession(ctx, realtime.SessionParams{
 		UserID:     id.UserID,
@@ -119,6 +135,8 @@ func (s *Socket) serve(c *gin.Context) {
 		return
 	}
 	defer s.hub.Remove(context.WithoutCancel(ctx), sess)
+	socketsOpen.Inc()
+	defer socketsOpen.Dec()
 
 	writerDone := make(chan struct{})
 	go func() {

@@ -51,6 +51,7 @@ func LoadConfig(env *config.Env) (Config, error) {
 			WriteWait:    env.Duration("WS_WRITE_WAIT", def.WriteWait),
 			GapTimeout:   env.Duration("WS_GAP_TIMEOUT", def.GapTimeout),
 			OpTimeout:    def.OpTimeout,
+			SendBuffer:   env.Int("WS_SOCKET_SEND_BUFFER", def.SendBuffer),
 		},
 	}
 	if err := env.Err(); err != nil {
@@ -58,7 +59,7 @@ func LoadConfig(env *config.Env) (Config, error) {
 	}
 	s := cfg.Socket
 	if s.MaxFrame < 1024 || s.MaxFrame > s.HardMaxFrame || s.QueueSize < 2 || s.Rate <= 0 || s.Burst < 1 ||
-		s.PingPeriod <= 0 || s.WriteWait <= 0 || s.GapTimeout <= 0 {
+		s.PingPeriod <= 0 || s.WriteWait <= 0 || s.GapTimeout <= 0 || s.SendBuffer < 0 {
 		return Config{}, fmt.Errorf("config: WS_* settings out of range")
 	}
 	return cfg, nil

@@ -238,7 +238,7 @@ func TestSeqGapFreeUnderConcurrentSendersOnTwoInstances(t *testing.T) {
 // and gets everything it missed, in order, once.
 func TestSlowConsumerIsDisconnectedThenResumes(t *testing.T) {
 	const total = 300
-	e := newEnv(t, map[string]string{"WS_SEND_QUEUE": "16"})
+	e := newEnv(t, map[string]string{"WS_SEND_QUEUE": "16", "WS_SOCKET_SEND_BUFFER": "8192"})
 	in := e.start(t)
 	alice, bob, slowUser := e.dir.user(t, "alice"), e.dir.user(t, "bob"), e.dir.user(t, "slow")
 	chat := e.dir.chat(t, alice, bob, slowUser)
@@ -274,6 +274,7 @@ func TestSlowConsumerIsDisconnectedThenResumes(t *testing.T) {
 	require.Less(t, time.Since(start), 20*time.Second, "the fast reader kept pace")
 
 	// Now the slow client reads what reached it, then the close frame.
+	require.NoError(t, slow.SetReadDeadline(time.Now().Add(30*time.Second)))
 	var last int64
 	for {
 		_, raw, err := slow.ReadMessage()

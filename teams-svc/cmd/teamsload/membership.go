@@ -20,6 +20,7 @@ func membership(args []string) error {
 	statePath := fs.String("state", "teamsload-state.json", "state written by seed")
 	n := fs.Int("n", 20000, "calls per worker")
 	concurrency := fs.Int("concurrency", 1, "concurrent callers")
+	metricsURL := fs.String("metrics", "", "teams-svc's /metrics URL, for CPU and SQL per call")
 	_ = fs.Parse(args)
 	st, err := loadState(*statePath)
 	if err != nil {
@@ -52,6 +53,10 @@ func membership(args []string) error {
 			}
 		}
 	}
+	before, err := scrape(*metricsURL)
+	if err != nil {
+		return err
+	}
 	var (
 		mu  sync.Mutex
 		all []time.Duration
@@ -79,5 +84,16 @@ func membership(args []string) error {
 	fmt.Printf("teams.v1 GetMembership, warm cache: %d callers, %d calls in %s (%.0f/s), %d errors\n",
 		*concurrency, len(all), elapsed.Round(time.Millisecond), float64(len(all))/elapsed.Seconds(), *n**concurrency-len(all))
 	printPercentiles(all)
+	if *metricsURL != "" {
+		after, err := scrape(*metricsURL)
+		if err != nil {
+			return err
+		}
+		calls := float64(len(all))
+		cpu := after.sum("process_cpu_seconds_total", "") - before.sum("process_cpu_seconds_total", "")
+		stmts := after.sum("teams_sql_statements_total", "") - before.sum("teams_sql_statements_total", "")
+		hits := after.sum("teams_cache_requests_total", `cache="membership",result="hit"`) - before.sum("teams_cache_requests_total", `cache="membership",result="hit"`)
+		fmt.Printf("  teams-svc: %.3fms CPU per call, %.3f SQL statements per call, %.3f cache hits per call\n", 1000*cpu/calls, stmts/calls, hits/calls)
+	}
 	return nil
 }

@@ -19,7 +19,8 @@ func read(args []string) error {
 	fs := flag.NewFlagSet("read", flag.ExitOnError)
 	gateway := fs.String("gateway", "http://127.0.0.1:8080", "gateway URL")
 	statePath := fs.String("state", "teamsload-state.json", "state written by seed")
-	metricsURL := fs.String("metrics", "", "teams-svc's /metrics URL, for statements per request")
+	metricsURL := fs.String("metrics", "", "teams-svc's /metrics URL, for statements and CPU per request")
+	gatewayMetrics := fs.String("gateway-metrics", "", "the gateway's /metrics URL, for its CPU per request")
 	readers := fs.Int("readers", 50, "concurrent readers")
 	duration := fs.Duration("duration", 20*time.Second, "how long to read")
 	limit := fs.Int("limit", 50, "page size")
@@ -43,6 +44,10 @@ func read(args []string) error {
 		}
 	}
 	before, err := scrape(*metricsURL)
+	if err != nil {
+		return err
+	}
+	gwBefore, err := scrape(*gatewayMetrics)
 	if err != nil {
 		return err
 	}
@@ -108,6 +113,10 @@ func read(args []string) error {
 	if err != nil {
 		return err
 	}
+	gwAfter, err := scrape(*gatewayMetrics)
+	if err != nil {
+		return err
+	}
 
 	mode := "closed loop"
 	if *interval > 0 {
@@ -122,8 +131,13 @@ func read(args []string) error {
 		stmts := after.sum("teams_sql_statements_total", "") - before.sum("teams_sql_statements_total", "")
 		users := after.sum("grpc_client_handled_total", `grpc_method="GetUsers"`) - before.sum("grpc_client_handled_total", `grpc_method="GetUsers"`)
 		hits := after.sum("teams_cache_requests_total", `cache="membership",result="hit"`) - before.sum("teams_cache_requests_total", `cache="membership",result="hit"`)
-		fmt.Printf("  teams-svc served %.0f list requests: %.2f SQL statements per request, %.3f users-svc calls per request, %.3f membership cache hits per request\n",
-			reqs, stmts/reqs, users/reqs, hits/reqs)
+		cpu := after.sum("process_cpu_seconds_total", "") - before.sum("process_cpu_seconds_total", "")
+		fmt.Printf("  teams-svc served %.0f list requests: %.2f SQL statements per request, %.3f users-svc calls per request, %.3f membership cache hits per request, %.2fms CPU per request\n",
+			reqs, stmts/reqs, users/reqs, hits/reqs, 1000*cpu/reqs)
+		if *gatewayMetrics != "" {
+			gwCPU := gwAfter.sum("process_cpu_seconds_total", "") - gwBefore.sum("process_cpu_seconds_total", "")
+			fmt.Printf("  gateway: %.2fms CPU per request\n", 1000*gwCPU/reqs)
+		}
 	}
 	return nil
 }

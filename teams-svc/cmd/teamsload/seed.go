@@ -97,6 +97,25 @@ func seed(args []string) error {
 	}
 	fmt.Printf("seeded team %s: %d members, %d posts in %s\n", st.TeamID, len(st.UserIDs), n, time.Since(start).Round(time.Millisecond))
 
+	// The plan of the list query (the one the repository sends) half-way down the team's
+	// posts: an index range scan on posts_team_id that stops after one page.
+	middle := rows[len(rows)/2][0].(string)
+	plan, err := conn.Query(ctx, `EXPLAIN (ANALYZE, COSTS OFF) SELECT * FROM "posts" WHERE team_id = $1 AND id < $2 ORDER BY id DESC LIMIT 51`, st.TeamID, middle)
+	if err != nil {
+		return err
+	}
+	fmt.Println("query plan of one page, half-way down:")
+	for plan.Next() {
+		var line string
+		if err := plan.Scan(&line); err != nil {
+			return err
+		}
+		fmt.Println("  " + line)
+	}
+	if err := plan.Err(); err != nil {
+		return err
+	}
+
 	raw, err := json.Marshal(st)
 	if err != nil {
 		return err

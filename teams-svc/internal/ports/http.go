@@ -17,7 +17,7 @@ import (
 )
 
 // MaxBody bounds every request body: a 10000-character text with every character
-// escaped as \uXXXX still fits.
+// sent as a six-byte \u escape still fits.
 const MaxBody = 64 << 10
 
 // maxIdempotencyKeyLen bounds the Idempotency-Key header.

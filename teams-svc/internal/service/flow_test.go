@@ -264,3 +264,33 @@ func TestRateLimits(t *testing.T) {
 	require.NotEmpty(t, res.header.Get("Retry-After"))
 	require.Len(t, h.must(200, &a, "GET", "/api/v1/teams/"+teamID+"/posts", nil).items(), 4, "a refused write changes nothing")
 }
+
+// TestEmbeddedDefaults runs the main flow on the embedded setup of `make run`: SQLite,
+// in-process cache and limiter.
+func TestEmbeddedDefaults(t *testing.T) {
+	h := start(t, options{embedded: true})
+	a, b := h.users.add("alice"), h.users.add("bob")
+	teamID, code := h.createTeam(a)
+	reqID := h.must(202, &b, "POST", "/api/v1/teams/join", map[string]any{"code": code}).obj("request")["id"].(string)
+	h.must(200, &a, "POST", "/api/v1/teams/"+teamID+"/requests/"+reqID+"/accept", nil)
+	postID := h.post(b, teamID, "hello")
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if res := h.call(&a, "POST", "/api/v1/teams/"+teamID+"/posts/"+postID+"/comments", map[string]any{"text": "c"}); res.status != 201 {
+				t.Errorf("comment: %d %s", res.status, res.raw)
+			}
+		})
+	}
+	wg.Wait()
+	require.EqualValues(t, 20, h.must(200, &b, "GET", "/api/v1/teams/"+teamID+"/posts", nil).items()[0]["comment_count"])
+	res, err := h.membership(teamID, b.ID)
+	require.NoError(t, err)
+	require.True(t, res.GetMember())
+	h.must(204, &a, "DELETE", "/api/v1/teams/"+teamID+"/members/"+b.ID, nil)
+	res, err = h.membership(teamID, b.ID)
+	require.NoError(t, err)
+	require.False(t, res.GetMember())
+	h.must(204, &a, "DELETE", "/api/v1/teams/"+teamID, nil)
+	require.Eventually(t, func() bool { return len(h.conference.calls()) == 1 }, 10*time.Second, 20*time.Millisecond)
+}

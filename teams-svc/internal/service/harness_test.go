@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -132,7 +133,9 @@ type options struct {
 	redisURL string
 	// noConference leaves conference-svc's address unserved at start.
 	noConference bool
-	tweak        func(*service.Config)
+	// embedded runs on the defaults of `make run`: SQLite, in-process cache and limiter.
+	embedded bool
+	tweak    func(*service.Config)
 }
 
 // harness is one teams-svc started in-process on free ports, with real Postgres and
@@ -179,6 +182,10 @@ func start(t testing.TB, o options) *harness {
 		UserCacheTTL:          30 * time.Second,
 		OutboxPoll:            50 * time.Millisecond,
 		OutboxMaxBackoff:      100 * time.Millisecond,
+	}
+	if o.embedded {
+		cfg.DatabaseURL, cfg.RedisURL = "", ""
+		cfg.SQLitePath = filepath.Join(t.TempDir(), "var", "teams-svc.db")
 	}
 	if o.tweak != nil {
 		o.tweak(&cfg)

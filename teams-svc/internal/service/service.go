@@ -95,6 +95,7 @@ func New(ctx context.Context, p Params) (*Service, error) {
 	s := &Service{deps: deps, relayDone: make(chan struct{})}
 	if err := s.build(ctx, cfg); err != nil {
 		s.close()
+		deps.Close()
 		return nil, err
 	}
 	return s, nil

@@ -9,7 +9,9 @@ import (
 
 // Refresh exchanges a refresh token for a new pair. The presented token is spent in the
 // same transaction that stores its successor; presenting a spent token again revokes the
-// whole family, because only a copy held by someone else can be presented twice.
+// whole family, as a stolen copy cannot be told from the original. Two concurrent
+// exchanges of one token are such a reuse too: exactly one gets the new pair, the other
+// a 401, and the family ends.
 func (a *Application) Refresh(ctx context.Context, secret string) (Session, error) {
 	if secret == "" {
 		return Session{}, domain.ErrRefreshTokenRequired

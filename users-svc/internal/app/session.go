@@ -30,7 +30,8 @@ func (a *Application) accessToken(u domain.User, now time.Time) (string, error) 
 	return a.signer.Sign(key, claims)
 }
 
-// newRefreshToken returns a token of family for u and the secret the client keeps.
+// newRefreshToken returns a new token of the family for userID and the secret the client
+// keeps.
 func (a *Application) newRefreshToken(familyID, userID string, now time.Time) (domain.RefreshToken, string, error) {
 	secret, hash, err := domain.NewRefreshSecret()
 	if err != nil {

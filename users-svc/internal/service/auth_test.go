@@ -155,6 +155,22 @@ func TestLoginAttemptLimit(t *testing.T) {
 	in.login(t, other.email, other.password)
 }
 
+func TestLoginAttemptLimitLive(t *testing.T) {
+	t.Parallel()
+	in := start(t, nil)
+	a := in.register(t, uniqueAccount("live"))
+	set := in.live["login_attempts_per_minute"]
+	for _, bad := range []string{"", "-1", "many"} {
+		require.Error(t, set(bad), bad)
+	}
+	require.NoError(t, set("1"))
+	in.login(t, a.username, a.password)
+	res := in.call(t, http.MethodPost, "/api/v1/auth/login", map[string]string{"login": a.username, "password": a.password}, nil)
+	require.Equal(t, http.StatusTooManyRequests, res.status, res.raw)
+	require.NoError(t, set("0"))
+	in.login(t, a.username, a.password)
+}
+
 func TestAccessTokenVerifiesWithJWKS(t *testing.T) {
 	t.Parallel()
 	in := start(t, nil)

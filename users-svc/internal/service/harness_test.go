@@ -22,6 +22,7 @@ import (
 	"github.com/convene/convene/platform/config"
 	"github.com/convene/convene/platform/discovery"
 	"github.com/convene/convene/platform/grpcx"
+	"github.com/convene/convene/platform/liveconfig"
 	"github.com/convene/convene/platform/server"
 	"github.com/convene/convene/platform/testkit"
 	usersv1 "github.com/convene/convene/proto/users/v1"
@@ -44,6 +45,8 @@ type instance struct {
 	users  usersv1.UsersServiceClient
 	// grpcAddr lets a test dial without the client interceptors (no identity).
 	grpcAddr string
+	// live are the settings Consul KV would change.
+	live map[string]liveconfig.Setter
 }
 
 // start runs users-svc until the test ends; env overrides the test defaults.
@@ -116,6 +119,7 @@ func launch(t *testing.T, env map[string]string) (*instance, error) {
 		signer:   signer,
 		users:    usersv1.NewUsersServiceClient(conn),
 		grpcAddr: grpcAddr,
+		live:     svc.LiveSettings,
 	}
 	t.Cleanup(func() {
 		require.NoError(t, conn.Close())

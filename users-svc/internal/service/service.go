@@ -24,12 +24,6 @@ import (
 	"github.com/convene/convene/users-svc/migrations"
 )
 
-// openAttempts bounds how often opening the database is tried at start. Instances that
-// start together against one fresh Postgres race to apply the migrations; the loser fails
-// on a table the winner just created, and succeeds on the next attempt, which finds the
-// migrations applied.
-const openAttempts = 3
-
 // Service is a built users-svc, ready for server.Run.
 type Service struct {
 	HTTP http.Handler
@@ -45,7 +39,11 @@ type Service struct {
 // New opens the database, makes sure a signing key exists, builds the ports and starts the
 // background upkeep (key rotation, refresh-token pruning), which runs until Close.
 func New(ctx context.Context, cfg Config, deps *server.Deps) (*Service, error) {
-	gdb, err := openDB(ctx, deps)
+	var gdb *gorm.DB
+	err := withMigrationLock(ctx, cfg.DatabaseURL, func() (err error) {
+		gdb, err = deps.OpenDB(ctx, migrations.FS)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -136,23 +134,6 @@ func (s *Service) Close(context.Context) {
 	s.stop()
 	s.wg.Wait()
 	closeDB(s.db)
-}
-
-func openDB(ctx context.Context, deps *server.Deps) (*gorm.DB, error) {
-	var err error
-	for attempt := 1; attempt <= openAttempts; attempt++ {
-		var gdb *gorm.DB
-		if gdb, err = deps.OpenDB(ctx, migrations.FS); err == nil {
-			return gdb, nil
-		}
-		deps.Log.Warn("opening the database failed", "attempt", attempt, "err", err)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
-		}
-	}
-	return nil, err
 }
 
 func closeDB(gdb *gorm.DB) {
