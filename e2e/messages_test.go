@@ -18,11 +18,15 @@ import (
 )
 
 // messagesStack runs users-svc, chats-svc and two messages-svc instances behind the gateway.
+// The tests register a few dozen users from one IP, beyond the default login rate limit.
 func messagesStack(t *testing.T, serviceEnv map[string]string) *stack.Stack {
 	return startStack(t, stack.Options{
-		Services:   []string{"users-svc", "chats-svc", "messages-svc"},
-		Instances:  map[string]int{"messages-svc": 2},
-		ServiceEnv: map[string]map[string]string{"messages-svc": serviceEnv},
+		Services:  []string{"users-svc", "chats-svc", "messages-svc"},
+		Instances: map[string]int{"messages-svc": 2},
+		ServiceEnv: map[string]map[string]string{
+			"messages-svc": serviceEnv,
+			"gateway":      {"AUTH_RATE_LIMIT": "6000", "AUTH_RATE_BURST": "200"},
+		},
 	})
 }
 
@@ -167,7 +171,294 @@ func TestMessagesSeedFlow(t *testing.T) {
 	require.Equal(t, ack["id"], got["id"])
 	require.Equal(t, alice.Username, got["sender"].(map[string]any)["username"])
 
+	require.Equal(t, ack["id"], a.next(t, "message")["message"].(map[string]any)["id"], "A's own sockets get it too")
+
 	b.send(t, map[string]any{"type": "send", "chat_id": chat, "text": "hi alice", "client_msg_id": "b-1"})
 	require.Equal(t, "hi alice", a.next(t, "message")["message"].(map[string]any)["text"])
-	require.Equal(t, "hi bob", a.next(t, "message")["message"].(map[string]any)["text"], "A's own message, in seq order after... ")
+
+	// B's read reaches A live, and A's message now lists B in read_by.
+	b.send(t, map[string]any{"type": "read", "chat_id": chat, "seq": 1})
+	read := a.next(t, "read")
+	require.Equal(t, bob.ID, read["user_id"])
+	require.Equal(t, float64(1), read["seq"])
+	var page struct {
+		Items []map[string]any `json:"items"`
+	}
+	c.do(t, http.MethodGet, "/api/v1/chats/"+chat+"/messages?after_seq=0", alice.Access, nil).expect(t, http.StatusOK).json(t, &page)
+	require.Len(t, page.Items, 2)
+	require.Equal(t, []any{bob.ID}, page.Items[0]["read_by"])
+
+	// A edits and deletes; B sees both live.
+	msgPath := "/api/v1/chats/" + chat + "/messages/" + ack["id"].(string)
+	c.do(t, http.MethodPatch, msgPath, alice.Access, map[string]string{"text": "hi bob!"}).expect(t, http.StatusOK)
+	edited := b.next(t, "message_edited")["message"].(map[string]any)
+	require.Equal(t, "hi bob!", edited["text"])
+	require.NotNil(t, edited["edited_at"])
+	c.do(t, http.MethodPatch, msgPath, bob.Access, map[string]string{"text": "mine now"}).expect(t, http.StatusForbidden)
+	c.do(t, http.MethodDelete, msgPath, alice.Access, nil).expect(t, http.StatusNoContent)
+	deleted := b.next(t, "message_deleted")
+	require.Equal(t, ack["id"], deleted["message_id"])
+	c.do(t, http.MethodGet, "/api/v1/chats/"+chat+"/messages?after_seq=0", bob.Access, nil).expect(t, http.StatusOK).json(t, &page)
+	require.Equal(t, true, page.Items[0]["deleted"])
+	require.Equal(t, "", page.Items[0]["text"])
+
+	// Outsiders see nothing of the chat.
+	eve := newUser(t, c)
+	c.do(t, http.MethodGet, "/api/v1/chats/"+chat+"/messages", eve.Access, nil).expect(t, http.StatusNotFound)
+	e := openSocket(t, c, eve)
+	e.send(t, map[string]any{"type": "send", "chat_id": chat, "text": "let me in", "client_msg_id": "e-1"})
+	require.Equal(t, "not_found", e.next(t, "error")["code"])
+}
+
+// TestMessagesExactlyOnceInOrder: 20 senders × 100 messages into one chat at once over
+// sockets spread across two instances: seqs 1..2000 without gap or duplicate, and every
+// member's socket sees all 2000 in seq order.
+func TestMessagesExactlyOnceInOrder(t *testing.T) {
+	const senders, each = 20, 100
+	st := messagesStack(t, nil)
+	c := newClient(st)
+	owner := newUser(t, c)
+	var members []*user
+	for range senders {
+		members = append(members, newUser(t, c))
+	}
+	chat := newChat(t, c, owner, members...)
+	// The owner only listens; the others send and listen.
+	socks := []*chatSocket{openSocket(t, c, owner)}
+	for _, m := range members {
+		socks = append(socks, openSocket(t, c, m))
+	}
+	spread := socketsPerInstance(t, st)
+	require.Positive(t, spread[0], "sockets on both instances: %v", spread)
+	require.Positive(t, spread[1], "sockets on both instances: %v", spread)
+
+	var wg sync.WaitGroup
+	errs := make(chan error, senders)
+	for i := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := socks[i+1]
+			for n := range each {
+				id := fmt.Sprintf("%d-%d", i, n)
+				if err := s.conn.WriteJSON(map[string]any{"type": "send", "chat_id": chat, "text": id, "client_msg_id": id}); err != nil {
+					errs <- err
+					return
+				}
+				ack, err := s.await("ack", 20*time.Second)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if ack["client_msg_id"] != id {
+					errs <- fmt.Errorf("ack for %v, want %s", ack["client_msg_id"], id)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	for i, s := range socks {
+		seen := map[string]bool{}
+		for want := int64(1); want <= senders*each; want++ {
+			f := s.next(t, "message")
+			require.Equal(t, want, seqOf(f), "socket %d", i)
+			text := f["message"].(map[string]any)["text"].(string)
+			require.False(t, seen[text], "socket %d: duplicate %s", i, text)
+			seen[text] = true
+		}
+	}
+}
+
+// resilientClient sends and receives through the gateway and survives the loss of the
+// messages-svc instance behind its socket: it reconnects, re-sends the unacknowledged
+// message with the same client_msg_id, and resumes after the last seq it saw.
+type resilientClient struct {
+	t    *testing.T
+	c    *client
+	u    *user
+	chat string
+	sock *chatSocket
+	seqs []int64
+	// reconnects counts the times the socket was replaced.
+	reconnects int
+}
+
+func (r *resilientClient) reconnect() {
+	r.sock.conn.Close()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		require.True(r.t, time.Now().Before(deadline), "could not reconnect within 60s")
+		if s, err := tryOpenSocket(r.c, r.u); err == nil {
+			r.sock = s
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	r.reconnects++
+	r.sock.send(r.t, map[string]any{"type": "resume", "chat_id": r.chat, "after_seq": r.last()})
+}
+
+// tryOpenSocket is openSocket for callers that retry: a socket whose upstream died during
+// the handshake is reported, not fatal.
+func tryOpenSocket(c *client, u *user) (*chatSocket, error) {
+	conn, resp, err := c.dialWS("/api/v1/ws", u.Access)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := &chatSocket{conn: conn, frames: make(chan map[string]any, 100000), closed: make(chan error, 1)}
+	go func() {
+		for {
+			var f map[string]any
+			if err := conn.ReadJSON(&f); err != nil {
+				s.closed <- err
+				return
+			}
+			s.frames <- f
+		}
+	}()
+	if err := conn.WriteJSON(map[string]any{"type": "hello"}); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if _, err := s.await("error", 10*time.Second); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (r *resilientClient) last() int64 {
+	if len(r.seqs) == 0 {
+		return 0
+	}
+	return r.seqs[len(r.seqs)-1]
+}
+
+// sendUntilAcked sends one message, re-sending it after every reconnect until acknowledged.
+func (r *resilientClient) sendUntilAcked(id string) map[string]any {
+	for {
+		err := r.sock.conn.WriteJSON(map[string]any{"type": "send", "chat_id": r.chat, "text": id, "client_msg_id": id})
+		if err == nil {
+			var ack map[string]any
+			if ack, err = r.sock.await("ack", 10*time.Second); err == nil {
+				return ack["message"].(map[string]any)
+			}
+		}
+		r.reconnect()
+	}
+}
+
+// drain collects message frames until seq reaches want, reconnecting when the socket dies.
+func (r *resilientClient) drain(want int64) {
+	for r.last() < want {
+		f, err := r.sock.await("message", 10*time.Second)
+		if err != nil {
+			r.reconnect()
+			continue
+		}
+		r.seqs = append(r.seqs, seqOf(f))
+	}
+}
+
+// TestMessagesSurviveInstanceKill: one messages-svc instance is killed while messages
+// flow; clients reconnect through the gateway to the other, resume, and end with every
+// acknowledged message exactly once; re-sent unacknowledged messages create no duplicate.
+func TestMessagesSurviveInstanceKill(t *testing.T) {
+	const total = 120
+	st := messagesStack(t, nil)
+	c := newClient(st)
+	alice, bob := newUser(t, c), newUser(t, c)
+	chat := newChat(t, c, alice, bob)
+	sender := &resilientClient{t: t, c: c, u: alice, chat: chat, sock: socketOn(t, st, c, alice, 0)}
+	receiver := &resilientClient{t: t, c: c, u: bob, chat: chat, sock: socketOn(t, st, c, bob, 0)}
+
+	acked := map[string]int64{}
+	receiverDone := make(chan struct{})
+	go func() {
+		defer close(receiverDone)
+		receiver.drain(total)
+	}()
+	for i := range total {
+		if i == total/3 {
+			require.NoError(t, st.Kill("messages-svc", 0))
+		}
+		id := fmt.Sprint("k-", i)
+		m := sender.sendUntilAcked(id)
+		acked[id] = int64(m["seq"].(float64))
+	}
+	select {
+	case <-receiverDone:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the receiver did not get every message")
+	}
+	require.Positive(t, sender.reconnects)
+	require.Positive(t, receiver.reconnects)
+
+	seqs := map[int64]bool{}
+	for _, seq := range acked {
+		require.False(t, seqs[seq], "two acknowledged messages share seq %d", seq)
+		seqs[seq] = true
+	}
+	require.Len(t, seqs, total)
+	for i, seq := range receiver.seqs {
+		require.Equal(t, int64(i+1), seq, "the receiver saw every message once, in order")
+	}
+	var page struct {
+		Items []map[string]any `json:"items"`
+	}
+	c.do(t, http.MethodGet, fmt.Sprintf("/api/v1/chats/%s/messages?after_seq=0&limit=200", chat), bob.Access, nil).expect(t, http.StatusOK).json(t, &page)
+	require.Len(t, page.Items, total, "no duplicate from re-sent messages")
+}
+
+// TestMessagesSlowConsumer: through the gateway, a client that stops reading is cut off
+// without delaying a reading one, then resumes and gets everything in order.
+func TestMessagesSlowConsumer(t *testing.T) {
+	const total = 400
+	st := messagesStack(t, map[string]string{"WS_SEND_QUEUE": "16", "WS_SOCKET_SEND_BUFFER": "8192"})
+	c := newClient(st)
+	alice, bob, slowUser := newUser(t, c), newUser(t, c), newUser(t, c)
+	chat := newChat(t, c, alice, bob, slowUser)
+	fast := openSocket(t, c, bob)
+	slow := c.ws(t, "/api/v1/ws", slowUser.Access)
+	require.NoError(t, slow.WriteJSON(map[string]string{"type": "hello"}))
+	require.Equal(t, "error", readFrame(t, slow, 10*time.Second)["type"])
+
+	text := strings.Repeat("s", 9000)
+	for i := range total {
+		c.do(t, http.MethodPost, "/api/v1/chats/"+chat+"/messages", alice.Access,
+			map[string]string{"text": fmt.Sprint(i, text), "client_msg_id": fmt.Sprint(i)}).expect(t, http.StatusCreated)
+	}
+	for want := int64(1); want <= total; want++ {
+		require.Equal(t, want, seqOf(fast.next(t, "message")))
+	}
+
+	var last int64
+	require.NoError(t, slow.SetReadDeadline(time.Now().Add(30*time.Second)))
+	for {
+		_, raw, err := slow.ReadMessage()
+		if err != nil {
+			break
+		}
+		var f map[string]any
+		require.NoError(t, json.Unmarshal(raw, &f))
+		if f["type"] == "message" {
+			last++
+			require.Equal(t, last, seqOf(f))
+		}
+	}
+	require.Less(t, last, int64(total), "the slow client was cut off")
+
+	again := openSocket(t, c, slowUser)
+	again.send(t, map[string]any{"type": "resume", "chat_id": chat, "after_seq": last})
+	for want := last + 1; want <= total; want++ {
+		require.Equal(t, want, seqOf(again.next(t, "message")))
+	}
 }

@@ -151,23 +151,42 @@ describe('conference signaling', () => {
     expect(conf.state.lobby).toEqual([]); // not a host any more
   });
 
-  it('answers server offers, queues early candidates and yields when offers cross', async () => {
+  it('publishes on one connection and receives on another, routing candidates between them', async () => {
     const { conf, local } = make();
     const ws = await joinOpen(conf, local);
     ws.serverSend(joined());
     await settle();
-    const pc = FakePeerConnection.last();
-    expect(pc.signalingState).toBe('have-local-offer');
-    ws.serverSend({ type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMid: '0' } });
+    expect(FakePeerConnection.instances).toHaveLength(2);
+    const [sub, pub] = FakePeerConnection.instances;
+    expect(conf.sub.value).toBe(sub as unknown as RTCPeerConnection);
+    expect(conf.pc.value).toBe(pub as unknown as RTCPeerConnection);
+    // Only the publisher carries our tracks and offers.
+    expect(pub.senders).toHaveLength(2);
+    expect(sub.senders).toHaveLength(0);
+    expect(pub.signalingState).toBe('have-local-offer');
+    expect(sub.signalingState).toBe('stable');
+
+    // The SFU offers its subscriber connection while our offer is still open: no glare.
+    ws.serverSend({ type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host ufrag S', sdpMid: 'sfu1', sdpMLineIndex: 0 } });
+    ws.serverSend({ type: 'offer', sdp: 'server-offer\r\na=ice-ufrag:S\r\n' });
     await settle();
-    expect(pc.candidates).toEqual([]); // no remote description yet
-    ws.serverSend({ type: 'offer', sdp: 'server-offer' });
-    await settle();
-    expect(pc.log).toContain('local:rollback');
-    expect(pc.candidates).toHaveLength(1);
+    expect(sub.log).toEqual(['remote:offer', 'local:answer']);
+    expect(pub.log).toEqual(['local:offer']); // untouched, no rollback
+    expect(sub.candidates).toHaveLength(1); // queued until the offer, then applied
     expect(ws.framesOfType('answer')).toHaveLength(1);
     expect(ws.framesOfType('answer')[0].sdp).toMatch(/^answer-to-server-offer/);
-    pc.onicecandidate?.({ candidate: { toJSON: () => ({ candidate: 'c-local', sdpMid: '0' }) } });
+
+    ws.serverSend({ type: 'answer', sdp: 'pub-answer\r\na=ice-ufrag:P\r\n' });
+    ws.serverSend({ type: 'candidate', candidate: { candidate: 'candidate:2 1 udp 1 127.0.0.1 6000 typ host ufrag P', sdpMid: '0', sdpMLineIndex: 0 } });
+    // Without an sdpMid the ufrag decides.
+    ws.serverSend({ type: 'candidate', candidate: 'candidate:3 1 udp 1 127.0.0.1 7000 typ host ufrag S' });
+    await settle();
+    expect(pub.remoteDescription?.type).toBe('answer');
+    expect(pub.candidates).toHaveLength(1);
+    expect(sub.candidates).toHaveLength(2);
+
+    // Our candidates go out as RTCIceCandidateInit objects.
+    pub.onicecandidate?.({ candidate: { toJSON: () => ({ candidate: 'c-local', sdpMid: '0' }) } });
     expect(ws.framesOfType('candidate')).toEqual([{ type: 'candidate', candidate: { candidate: 'c-local', sdpMid: '0' } }]);
   });
 
@@ -176,7 +195,7 @@ describe('conference signaling', () => {
     const ws = await joinOpen(conf, local);
     ws.serverSend(joined());
     await settle();
-    const pc = FakePeerConnection.last();
+    const pc = FakePeerConnection.instances[0]; // the subscriber connection
     const bobCam = new FakeTrack('video', 'bob-cam');
     const bobMic = new FakeTrack('audio', 'bob-mic');
     const bobScreen = new FakeTrack('video', 'renamed-by-browser'); // matched by stream id instead
@@ -263,7 +282,8 @@ describe('conference signaling', () => {
     await settle();
     expect(conf.state.reconnecting).toBe(false);
     expect(pc1.closed).toBe(true);
-    expect(FakePeerConnection.instances).toHaveLength(2);
+    expect(FakePeerConnection.instances).toHaveLength(4); // a new publisher and subscriber
+    expect(FakePeerConnection.instances.slice(0, 2).every((p) => p.closed)).toBe(true);
   });
 
   it('restarts ICE when the media path fails and reports its state', async () => {

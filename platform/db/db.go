@@ -16,6 +16,7 @@ import (
 
 	"github.com/glebarez/sqlite"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -80,18 +81,31 @@ func Open(ctx context.Context, p Params) (*gorm.DB, error) {
 		sqlDB.SetMaxOpenConns(4)
 	}
 	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
 		return nil, fmt.Errorf("db: ping: %w", err)
 	}
 	if p.Migrations != nil {
 		if err := migrate(ctx, sqlDB, dialect, p.Migrations, p.Log); err != nil {
+			sqlDB.Close()
 			return nil, err
 		}
 	}
 	return gdb, nil
 }
 
+// migrate applies pending migrations. On Postgres it holds a session advisory lock while it
+// does, so that instances starting together on a fresh database migrate one after another
+// (concurrent CREATE TABLEs would fail all but one); SQLite is one process's file.
 func migrate(ctx context.Context, sqlDB *sql.DB, dialect goose.Dialect, migrations fs.FS, log *slog.Logger) error {
-	provider, err := goose.NewProvider(dialect, sqlDB, migrations)
+	var opts []goose.ProviderOption
+	if dialect == goose.DialectPostgres {
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return fmt.Errorf("db: migration lock: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	provider, err := goose.NewProvider(dialect, sqlDB, migrations, opts...)
 	if err != nil {
 		return fmt.Errorf("db: migrations: %w", err)
 	}

@@ -76,6 +76,12 @@ func (f *fakeTeams) team(admin string, members ...string) string {
 	return id
 }
 
+func (f *fakeTeams) addMember(team, user string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.teams[team][user] = teamsv1.Role_ROLE_MEMBER
+}
+
 func (f *fakeTeams) deleteTeam(id string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -188,7 +194,7 @@ type response struct {
 
 // do sends a request as user ("" for none); body is a value sent as JSON, or a string sent
 // as is.
-func (h *harness) do(t *testing.T, method, path, user string, body any) response {
+func (h *harness) do(t testing.TB, method, path, user string, body any) response {
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -213,12 +219,12 @@ func (h *harness) do(t *testing.T, method, path, user string, body any) response
 	return response{status: resp.StatusCode, header: resp.Header, body: raw}
 }
 
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	require.NoError(t, json.Unmarshal(r.body, v), string(r.body))
 }
 
-func (r response) code(t *testing.T) string {
+func (r response) code(t testing.TB) string {
 	t.Helper()
 	var e struct {
 		Error struct {
@@ -246,7 +252,7 @@ type conferenceView struct {
 }
 
 // createConference schedules a conference as user and returns its id.
-func (h *harness) createConference(t *testing.T, team, user string, waitingRoom bool) string {
+func (h *harness) createConference(t testing.TB, team, user string, waitingRoom bool) string {
 	t.Helper()
 	r := h.do(t, http.MethodPost, "/api/v1/teams/"+team+"/conferences", user, map[string]any{
 		"title": "Standup", "starts_at": "2030-01-02T09:00:00Z", "waiting_room": waitingRoom,
@@ -257,7 +263,7 @@ func (h *harness) createConference(t *testing.T, team, user string, waitingRoom 
 	return v.Conference.ID
 }
 
-func (h *harness) conference(t *testing.T, id, user string) conferenceView {
+func (h *harness) conference(t testing.TB, id, user string) conferenceView {
 	t.Helper()
 	r := h.do(t, http.MethodGet, "/api/v1/conferences/"+id, user, nil)
 	require.Equal(t, http.StatusOK, r.status, string(r.body))

@@ -50,6 +50,35 @@ func (r *received) holes() int {
 // mediaClient is a participant with real pion peer connections, as a browser client does
 // it: a publisher connection it offers (its synthetic tracks) and a subscriber connection
 // the SFU offers (everyone else's tracks), which it records.
+type candidateGate struct {
+	send    func(webrtc.ICECandidateInit)
+	mu      sync.Mutex
+	opened  bool
+	pending []webrtc.ICECandidateInit
+}
+
+func (g *candidateGate) candidate(c webrtc.ICECandidateInit) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.opened {
+		g.pending = append(g.pending, c)
+		return
+	}
+	g.send(c)
+}
+
+func (g *candidateGate) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.opened {
+		g.opened = true
+		for _, c := range g.pending {
+			g.send(c)
+		}
+		g.pending = nil
+	}
+}
+
 type mediaClient struct {
 	t    testing.TB
 	ws   *wsClient
@@ -61,9 +90,14 @@ type mediaClient struct {
 	events chan frame
 
 	mu       sync.Mutex
+	joinSent time.Time
 	joinedAt time.Time
 	// connectedAt is when the subscriber connection was up (ICE and DTLS done).
 	connectedAt time.Time
+	// gates hold each connection's candidates until its description was sent, as a
+	// browser's event order does.
+	gates []*candidateGate
+
 	recv     map[string]*received // by stream id
 	labels   map[string]trackInfo // by stream id, from the latest tracks frame
 
@@ -97,9 +131,13 @@ func (h *harness) joinMedia(t testing.TB, confID, user string, pubs ...publish) 
 		recv: map[string]*received{}, labels: map[string]trackInfo{}, stop: make(chan struct{}),
 	}
 	for _, pc := range []*webrtc.PeerConnection{pub, sub} {
+		gate := &candidateGate{send: func(ci webrtc.ICECandidateInit) {
+			c.sendJSON(map[string]any{"type": "candidate", "candidate": ci})
+		}}
+		c.gates = append(c.gates, gate)
 		pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
 			if cand != nil {
-				c.sendJSON(map[string]any{"type": "candidate", "candidate": cand.ToJSON()})
+				gate.candidate(cand.ToJSON())
 			}
 		})
 	}
@@ -113,6 +151,9 @@ func (h *harness) joinMedia(t testing.TB, confID, user string, pubs ...publish) 
 	})
 	c.wg.Add(1)
 	go c.signal()
+	c.mu.Lock()
+	c.joinSent = time.Now()
+	c.mu.Unlock()
 	ws.send(map[string]string{"type": "join"})
 	t.Cleanup(c.close)
 	return c
@@ -148,6 +189,7 @@ func (c *mediaClient) signal() {
 				continue
 			}
 			c.sendJSON(map[string]string{"type": "answer", "sdp": answer.SDP})
+			c.gates[1].open()
 		case "answer": // for the publisher connection
 			_ = c.pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: f.SDP})
 		case "candidate":
@@ -182,6 +224,7 @@ func (c *mediaClient) offer() {
 	require.NoError(c.t, err)
 	require.NoError(c.t, c.pub.SetLocalDescription(offer))
 	c.sendJSON(map[string]string{"type": "offer", "sdp": offer.SDP})
+	c.gates[0].open()
 }
 
 func (c *mediaClient) startPublishing() {

@@ -50,6 +50,8 @@ type Peer struct {
 	params  PeerParams
 	pub     *webrtc.PeerConnection
 	sub     *webrtc.PeerConnection
+	pubGate *candidateGate
+	subGate *candidateGate
 	ops     chan func()
 	closed  chan struct{}
 	stopped chan struct{}
@@ -90,11 +92,13 @@ func NewPeer(p PeerParams) (*Peer, error) {
 		closed:  make(chan struct{}),
 		stopped: make(chan struct{}),
 		subs:    map[string]*subscription{},
+		pubGate: &candidateGate{send: p.OnCandidate},
+		subGate: &candidateGate{send: p.OnCandidate},
 	}
-	for _, pc := range []*webrtc.PeerConnection{pub, sub} {
+	for pc, gate := range map[*webrtc.PeerConnection]*candidateGate{pub: peer.pubGate, sub: peer.subGate} {
 		pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 			if c != nil {
-				p.OnCandidate(c.ToJSON())
+				gate.candidate(c.ToJSON())
 			}
 		})
 		pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
@@ -290,6 +294,7 @@ func (p *Peer) handleOffer(sdpText string) {
 		return
 	}
 	p.params.OnAnswer(answer.SDP)
+	p.pubGate.open()
 }
 
 func (p *Peer) handleAnswer(sdpText string) {
@@ -318,6 +323,40 @@ func (p *Peer) offerIfNeeded() {
 	}
 	p.needOffer = false
 	p.params.OnOffer(offer.SDP)
+	p.subGate.open()
+}
+
+// candidateGate holds a connection's first candidates until its first description was
+// sent: pion starts gathering inside SetLocalDescription, and a candidate that reached the
+// client before the description it belongs to could not be used.
+type candidateGate struct {
+	send    func(webrtc.ICECandidateInit)
+	mu      sync.Mutex
+	opened  bool
+	pending []webrtc.ICECandidateInit
+}
+
+func (g *candidateGate) candidate(c webrtc.ICECandidateInit) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.opened {
+		g.pending = append(g.pending, c)
+		return
+	}
+	g.send(c)
+}
+
+func (g *candidateGate) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.opened {
+		return
+	}
+	g.opened = true
+	for _, c := range g.pending {
+		g.send(c)
+	}
+	g.pending = nil
 }
 
 // checkSDP rejects text that is not a session description before it reaches a peer

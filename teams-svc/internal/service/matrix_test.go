@@ -14,7 +14,7 @@ type fixture struct {
 	admin, author      user
 	member, outsider   user
 	post, comment      string
-	request, newcomer  string
+	request            string
 	requester, invitee user
 }
 

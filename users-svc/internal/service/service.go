@@ -39,11 +39,7 @@ type Service struct {
 // New opens the database, makes sure a signing key exists, builds the ports and starts the
 // background upkeep (key rotation, refresh-token pruning), which runs until Close.
 func New(ctx context.Context, cfg Config, deps *server.Deps) (*Service, error) {
-	var gdb *gorm.DB
-	err := withMigrationLock(ctx, cfg.DatabaseURL, func() (err error) {
-		gdb, err = deps.OpenDB(ctx, migrations.FS)
-		return err
-	})
+	gdb, err := deps.OpenDB(ctx, migrations.FS)
 	if err != nil {
 		return nil, err
 	}
