@@ -98,8 +98,8 @@ type mediaClient struct {
 	// browser's event order does.
 	gates []*candidateGate
 
-	recv     map[string]*received // by stream id
-	labels   map[string]trackInfo // by stream id, from the latest tracks frame
+	recv   map[string]*received // by stream id
+	labels map[string]trackInfo // by stream id, from the latest tracks frame
 
 	stop chan struct{}
 	wg   sync.WaitGroup

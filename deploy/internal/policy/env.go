@@ -28,7 +28,7 @@ type Env map[string]EnvValue
 
 // Sensitive are the settings that hold credentials: deployments take them from a secret
 // store (.env, a Kubernetes Secret), never from a committed literal.
-var Sensitive = []string{"INTERNAL_AUTH_SECRET", "DATABASE_URL", "REDIS_URL"}
+var Sensitive = []string{"INTERNAL_AUTH_SECRET", "DATABASE_URL", "REDIS_URL", "TURN_CREDENTIAL"}
 
 // sdkPrefixes are variables read by libraries through their own standard names rather
 // than through platform/config (the OpenTelemetry SDK reads OTEL_*).

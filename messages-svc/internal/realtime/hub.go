@@ -21,6 +21,8 @@ type Hub struct {
 	topicMu sync.Mutex
 	mu      sync.RWMutex
 	users   map[string]map[*Session]struct{}
+	// closed is set by Close: the subscription is gone, so topics need no unsubscribing.
+	closed  bool
 	stopped chan struct{}
 }
 
@@ -70,8 +72,8 @@ func (h *Hub) Remove(ctx context.Context, s *Session) {
 		return
 	}
 	delete(set, s)
-	last := len(set) == 0
-	if last {
+	last := len(set) == 0 && !h.closed
+	if len(set) == 0 {
 		delete(h.users, s.UserID())
 	}
 	h.mu.Unlock()
@@ -116,6 +118,9 @@ func (h *Hub) run() {
 // Close stops the bus subscription and ends every session with code (clients reconnect,
 // to another instance when this one is going away).
 func (h *Hub) Close(code int, reason string) {
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
 	_ = h.sub.Close()
 	<-h.stopped
 	h.mu.RLock()

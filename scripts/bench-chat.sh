@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Chat benchmark (issue 4): starts its own stack (gateway, users-svc, chats-svc and two
+# messages-svc instances on Postgres, Redis and a Consul agent of its own, free ports) and
+# drives it with tools/chatload over real sockets through the gateway.
+#
+#   scripts/bench-chat.sh smoke          CI size: 20 users, fails on any loss or duplicate
+#   scripts/bench-chat.sh [chatload flags] full size by hand, e.g.
+#   scripts/bench-chat.sh -users 10000 -chat-size 10 -rate 0.1 -duration 60s
+#
+# Needs Postgres and Redis (scripts/deps.sh starts them).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash scripts/deps.sh >/dev/null
+# Every socket costs a descriptor in the load tool and two in the gateway.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "${1:-}" = "smoke" ]; then
+  shift
+  exec go run ./tools/chatload -stack 2 -smoke "$@"
+fi
+exec go run ./tools/chatload -stack 2 "$@"

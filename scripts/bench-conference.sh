@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Conference benchmarks (docs/benchmarks-conference.md): join → first video RTP over loopback,
+# and a 10-participant room at ~1 Mbps video each. Needs Postgres and Redis (scripts/deps.sh).
+set -euo pipefail
+cd "$(dirname "$0")/../conference-svc"
+go test ./internal/service -run '^$' -bench 'JoinToFirstVideo' -benchtime 30x
+go test ./internal/service -run '^$' -bench 'Room10' -benchtime 10x
