@@ -54,7 +54,7 @@ func run() error {
 	flag.DurationVar(&p.Drain, "drain", 10*time.Second, "how long to wait for the last deliveries")
 	flag.StringVar(&metrics, "metrics", "", "comma-separated /metrics URLs of the gateway and messages-svc instances, for memory per socket")
 	flag.StringVar(&p.Prefix, "prefix", "load", "username prefix; users are reused across runs with the same prefix")
-	flag.IntVar(&p.Concurrency, "setup-concurrency", 16, "parallel requests while creating users and chats")
+	flag.IntVar(&p.Concurrency, "setup-concurrency", 8, "parallel requests while creating users and chats")
 	flag.BoolVar(&p.Smoke, "smoke", false, "small run (20 users, chats of 5, 2 msg/s, 5s) that fails on any loss or duplicate")
 	withStack := flag.Int("stack", 0, "start a stack of its own with this many messages-svc instances (0: use -gateway)")
 	flag.Parse()

@@ -24,7 +24,26 @@ type api struct {
 	http *http.Client
 }
 
+// call sends a request, retrying with backoff while the answer says "busy" (429, 5xx):
+// creating thousands of accounts saturates users-svc's password hashing, and a retried
+// registration that had succeeded answers 409, which counts as done.
 func (a *api) call(ctx context.Context, method, path, token string, body, out any) (int, error) {
+	backoff := 200 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		code, err := a.once(ctx, method, path, token, body, out)
+		if err == nil || attempt == 8 || (code != http.StatusTooManyRequests && code < 500 && code != 0) {
+			return code, err
+		}
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return code, ctx.Err()
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+func (a *api) once(ctx context.Context, method, path, token string, body, out any) (int, error) {
 	raw, _ := json.Marshal(body)
 	req, err := http.NewRequestWithContext(ctx, method, a.base+path, bytes.NewReader(raw))
 	if err != nil {

@@ -33,11 +33,12 @@ var optionalProfiles = map[string]string{
 	"jaeger":     "observability",
 }
 
-// Instances groups the compose services running a Convene image by component.
+// Instances groups the compose services running a Convene image by component. Services
+// in a profile do not start with a plain `docker compose up` and do not count.
 func Instances(comps []Component, f *compose.File) map[string][]string {
 	out := map[string][]string{}
 	for name, s := range f.Services {
-		if c, ok := ComponentOfImage(comps, s.Image); ok {
+		if c, ok := ComponentOfImage(comps, s.Image); ok && len(s.Profiles) == 0 {
 			out[c.Name] = append(out[c.Name], name)
 		}
 	}
