@@ -92,7 +92,7 @@ type Stack struct {
 	databases []string
 	// ownDatabases: the stack named its databases itself and drops them on Stop.
 	ownDatabases bool
-	staticEnv map[string]string
+	staticEnv    map[string]string
 }
 
 // Proc is one process of the stack.
