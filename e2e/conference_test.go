@@ -98,9 +98,15 @@ func confDial(t *testing.T, c *client, conf string, u *user) *confSocket {
 }
 
 func (s *confSocket) send(f map[string]any) {
+	require.NoError(s.t, s.trySend(f))
+}
+
+// trySend is for negotiation frames, which may race with the server closing the socket
+// (a participant that just left still answers an offer in flight).
+func (s *confSocket) trySend(f map[string]any) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	require.NoError(s.t, s.conn.WriteJSON(f))
+	return s.conn.WriteJSON(f)
 }
 
 // expect waits for a frame of type typ; frames of the ignored types are skipped, any other
@@ -300,7 +306,7 @@ func confJoinMedia(t *testing.T, c *client, conf string, u *user, tracks ...conf
 				m.held = append(m.held, f)
 				return
 			}
-			m.s.send(f)
+			_ = m.s.trySend(f)
 		})
 	}
 	sub.OnTrack(m.onTrack)
@@ -330,7 +336,7 @@ func (m *confMedia) ready(isPub bool) {
 	keep := m.held[:0]
 	for _, f := range m.held {
 		if sub := m.isSubCandidate(f); (sub && m.subReady) || (!sub && m.pubReady) {
-			m.s.send(f)
+			_ = m.s.trySend(f)
 			continue
 		}
 		keep = append(keep, f)
@@ -361,7 +367,7 @@ func (m *confMedia) signal(t *testing.T) {
 			if err != nil || m.sub.SetLocalDescription(answer) != nil {
 				continue
 			}
-			m.s.send(map[string]any{"type": "answer", "sdp": answer.SDP})
+			_ = m.s.trySend(map[string]any{"type": "answer", "sdp": answer.SDP})
 			m.ready(false)
 		case "answer":
 			_ = m.pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: f["sdp"].(string)})
@@ -423,7 +429,7 @@ func (m *confMedia) publish(t *testing.T) {
 	offer, err := m.pub.CreateOffer(nil)
 	require.NoError(t, err)
 	require.NoError(t, m.pub.SetLocalDescription(offer))
-	m.s.send(map[string]any{"type": "offer", "sdp": offer.SDP})
+	_ = m.s.trySend(map[string]any{"type": "offer", "sdp": offer.SDP})
 	m.ready(true)
 }
 

@@ -16,6 +16,9 @@ ensure_apt() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# docker-compose validates docker-compose.yml without an engine (deploy tests).
+command -v docker-compose >/dev/null || ensure_apt docker-compose
+
 # PostgreSQL
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   command -v pg_ctlcluster >/dev/null || ensure_apt postgresql

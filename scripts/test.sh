@@ -6,6 +6,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export GOTOOLCHAIN=local GOFLAGS=${GOFLAGS:--buildvcs=false}
+# scripts/deps.sh installs docker-compose: its absence must fail the compose check, not skip it.
+export CONVENE_REQUIRE_DOCKER_COMPOSE=1
 step() { printf '\n==> %s\n' "$*"; }
 
 step "dependencies: postgres, redis, consul"

@@ -75,6 +75,20 @@ func (e *Env) Bool(key string, def bool) bool {
 	return b
 }
 
+// Float returns the floating-point value of key, or def.
+func (e *Env) Float(key string, def float64) float64 {
+	v := e.String(key, "")
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Sprintf("%s=%q is not a number", key, v))
+		return def
+	}
+	return f
+}
+
 // List returns the comma-separated values of key, or def.
 func (e *Env) List(key string, def []string) []string {
 	v := e.String(key, "")
@@ -122,6 +136,22 @@ type Base struct {
 	LogFormat      string
 	// ShutdownGrace bounds how long in-flight requests may take to finish on shutdown.
 	ShutdownGrace time.Duration
+	// Tracing selects OpenTelemetry export; the zero value exports nothing.
+	Tracing Tracing
+}
+
+// Tracing is the OpenTelemetry export settings, read from the standard OTEL_* variables so
+// that the usual collector recipes work unchanged. The exporter itself also reads the other
+// OTEL_EXPORTER_OTLP_* variables (headers, certificates, timeout, compression).
+type Tracing struct {
+	// OTLPEndpoint (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT)
+	// turns export on, e.g. "http://otel-collector:4318"; empty means off.
+	OTLPEndpoint string
+	// OTLPProtocol (OTEL_EXPORTER_OTLP_PROTOCOL) is "http/protobuf" (the default) or "grpc".
+	OTLPProtocol string
+	// SampleRatio (OTEL_TRACES_SAMPLER_ARG, 0..1, default 1) is the share of new traces
+	// recorded; a trace started upstream keeps its caller's decision.
+	SampleRatio float64
 }
 
 // LoadBase reads the shared settings; defaults are the service's fixed local ports.
@@ -140,8 +170,21 @@ func LoadBase(e *Env, service, defHTTP, defGRPC string) Base {
 		LogLevel:       e.String("LOG_LEVEL", "info"),
 		LogFormat:      e.String("LOG_FORMAT", "json"),
 		ShutdownGrace:  e.Duration("SHUTDOWN_GRACE", 15*time.Second),
+		Tracing: Tracing{
+			OTLPEndpoint: e.String("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", e.String("OTEL_EXPORTER_OTLP_ENDPOINT", "")),
+			OTLPProtocol: e.String("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+			SampleRatio:  e.Float("OTEL_TRACES_SAMPLER_ARG", 1),
+		},
 	}
 	b.Instance = e.String("INSTANCE_ID", fmt.Sprintf("%s-%s-%s", service, host, portOf(b.GRPCAddr)))
+	switch b.Tracing.OTLPProtocol {
+	case "http/protobuf", "grpc":
+	default:
+		e.errs = append(e.errs, fmt.Sprintf("OTEL_EXPORTER_OTLP_PROTOCOL=%q: want http/protobuf or grpc", b.Tracing.OTLPProtocol))
+	}
+	if r := b.Tracing.SampleRatio; r < 0 || r > 1 {
+		e.errs = append(e.errs, fmt.Sprintf("OTEL_TRACES_SAMPLER_ARG=%v: want a ratio between 0 and 1", r))
+	}
 	if len(b.InternalSecret) < 16 {
 		e.errs = append(e.errs, "INTERNAL_AUTH_SECRET must be set to at least 16 characters")
 	}

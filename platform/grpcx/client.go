@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -11,6 +12,7 @@ import (
 	"github.com/convene/convene/platform/authn"
 	"github.com/convene/convene/platform/discovery"
 	platformlog "github.com/convene/convene/platform/logging"
+	"github.com/convene/convene/platform/tracing"
 )
 
 // DefaultCallTimeout bounds an outgoing call whose context has no deadline of its own.
@@ -27,10 +29,13 @@ type ClientParams struct {
 	Caller string
 	// Timeout overrides DefaultCallTimeout.
 	Timeout time.Duration
+	// Tracing receives the client's spans; nil means the process-wide provider.
+	Tracing *tracing.Provider
 }
 
 // Dial returns a client connection balanced round-robin over the healthy instances of the
-// service, kept current by discovery. The connection is lazy: Dial never blocks.
+// service, kept current by discovery. The connection is lazy: Dial never blocks. Every call
+// is a client span whose traceparent goes along in the metadata.
 func Dial(p ClientParams) (*grpc.ClientConn, error) {
 	timeout := p.Timeout
 	if timeout == 0 {
@@ -40,6 +45,7 @@ func Dial(p ClientParams) (*grpc.ClientConn, error) {
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithResolvers(&resolverBuilder{resolver: p.Resolver}),
 		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelOptions(p.Tracing)...)),
 		grpc.WithChainUnaryInterceptor(
 			clientMetrics.UnaryClientInterceptor(),
 			outgoingUnary(p.Signer, p.Caller, timeout),

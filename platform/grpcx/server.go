@@ -12,6 +12,8 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	promclient "github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc/filters"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/convene/convene/platform/authn"
 	platformlog "github.com/convene/convene/platform/logging"
+	"github.com/convene/convene/platform/tracing"
 )
 
 // RequestIDKey is the metadata key that carries the request ID between services.
@@ -43,9 +46,27 @@ type Server struct {
 
 // NewServer returns a server whose every method requires an identity signed with the
 // internal secret (a user's, propagated, or a service's own). Health checks are exempt so
-// that Consul can probe them.
+// that Consul can probe them. Spans go to the process-wide tracer provider (see
+// tracing.Provider.Install).
 func NewServer(log *slog.Logger, signer *authn.Signer) *Server {
+	return NewServerWith(ServerParams{Log: log, Signer: signer})
+}
+
+// ServerParams configures NewServerWith.
+type ServerParams struct {
+	Log    *slog.Logger
+	Signer *authn.Signer
+	// Tracing receives the server's spans; nil means the process-wide provider.
+	Tracing *tracing.Provider
+}
+
+// NewServerWith is NewServer with every setting explicit.
+func NewServerWith(p ServerParams) *Server {
+	log, signer := p.Log, p.Signer
 	s := grpc.NewServer(
+		// The stats handler runs before the interceptors, so that their log lines carry the
+		// span it continues from the caller's traceparent.
+		grpc.StatsHandler(otelgrpc.NewServerHandler(otelOptions(p.Tracing)...)),
 		grpc.ChainUnaryInterceptor(
 			serverMetrics.UnaryServerInterceptor(),
 			requestIDUnary,
@@ -64,6 +85,16 @@ func NewServer(log *slog.Logger, signer *authn.Signer) *Server {
 	h := health.NewServer()
 	healthpb.RegisterHealthServer(s, h)
 	return &Server{Server: s, Health: h}
+}
+
+// otelOptions points otelgrpc at p (nil: the process-wide provider) and leaves health
+// checks untraced: Consul probes every instance every few seconds.
+func otelOptions(p *tracing.Provider) []otelgrpc.Option {
+	opts := []otelgrpc.Option{otelgrpc.WithFilter(filters.Not(filters.HealthCheck()))}
+	if p != nil {
+		opts = append(opts, otelgrpc.WithTracerProvider(p.TracerProvider), otelgrpc.WithPropagators(p.Propagator))
+	}
+	return opts
 }
 
 func requestIDUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {

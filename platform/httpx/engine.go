@@ -10,6 +10,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
+
+	"github.com/convene/convene/platform/tracing"
 )
 
 // ReadyCheck reports whether a dependency is reachable; /readyz runs every check.
@@ -73,17 +76,48 @@ func (h *Health) Routes(r gin.IRoutes) {
 }
 
 // NewEngine returns a gin engine with the middleware every service uses, in order:
-// request ID, access log, recovery, metrics, body limit; plus the health routes.
+// tracing, request ID, access log, recovery, metrics, body limit; plus the health routes.
+// Spans go to the process-wide tracer provider (see tracing.Provider.Install).
 func NewEngine(log *slog.Logger, health *Health, maxBody int64) *gin.Engine {
+	return NewEngineWith(EngineParams{Log: log, Health: health, MaxBody: maxBody})
+}
+
+// EngineParams configures NewEngineWith.
+type EngineParams struct {
+	Log     *slog.Logger
+	Health  *Health
+	MaxBody int64
+	// Tracing receives the engine's spans; nil means the process-wide provider.
+	Tracing *tracing.Provider
+}
+
+// NewEngineWith is NewEngine with every setting explicit.
+func NewEngineWith(p EngineParams) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	r.Use(RequestID(), AccessLog(log), Recovery(log), Metrics(), BodyLimit(maxBody))
+	r.Use(Tracing(p.Tracing), RequestID(), AccessLog(p.Log), Recovery(p.Log), Metrics(), BodyLimit(p.MaxBody))
 	r.NoRoute(func(c *gin.Context) { Abort(c, NotFound("no such route")) })
 	r.NoMethod(func(c *gin.Context) {
 		Abort(c, NewError(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed"))
 	})
-	health.Routes(r)
+	p.Health.Routes(r)
 	return r
+}
+
+// Tracing continues the caller's trace (W3C traceparent) or starts one, with a server span
+// per request that every later middleware and handler log line carries. Probes and
+// scrapes (/healthz, /readyz, /metrics) are not traced: they would drown the real traffic.
+// A nil provider means the process-wide one.
+func Tracing(p *tracing.Provider) gin.HandlerFunc {
+	opts := []otelgin.Option{otelgin.WithFilter(func(r *http.Request) bool { return !isProbe(r.URL.Path) })}
+	if p != nil {
+		opts = append(opts, otelgin.WithTracerProvider(p.TracerProvider), otelgin.WithPropagators(p.Propagator))
+	}
+	return otelgin.Middleware("", opts...)
+}
+
+func isProbe(path string) bool {
+	return path == "/healthz" || path == "/readyz" || path == "/metrics"
 }

@@ -1,5 +1,6 @@
 // Package logging sets up slog for a service: JSON in production, text for humans, a level
-// that can change at run time, and the request ID of the context on every line.
+// that can change at run time, and the request ID and trace context of the context on
+// every line.
 package logging
 
 import (
@@ -7,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 type ctxKey struct{}
@@ -46,12 +49,16 @@ func ParseLevel(s string) slog.Level {
 	return l
 }
 
-// contextHandler adds the request ID of the record's context.
+// contextHandler adds the request ID and the trace and span IDs of the record's context,
+// so that one request's lines can be found across every process by either ID.
 type contextHandler struct{ slog.Handler }
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	return h.Handler.Handle(ctx, r)
 }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/hashicorp/consul/api"
 	"github.com/redis/go-redis/v9"
@@ -23,6 +24,7 @@ import (
 	"github.com/convene/convene/platform/httpx"
 	"github.com/convene/convene/platform/logging"
 	"github.com/convene/convene/platform/ratelimit"
+	"github.com/convene/convene/platform/tracing"
 )
 
 // Deps are the shared building blocks of one process.
@@ -40,6 +42,9 @@ type Deps struct {
 	// Consul is nil in the embedded setup.
 	Consul *api.Client
 	Health *httpx.Health
+	// Tracing is the process's tracer provider, also installed process-wide so that
+	// instrumentation built without one (httpx.NewEngine, grpcx) uses it.
+	Tracing *tracing.Provider
 }
 
 // NewDeps builds the dependencies selected by cfg: Redis and Consul when their addresses
@@ -80,6 +85,22 @@ func NewDeps(ctx context.Context, cfg config.Base) (*Deps, error) {
 		d.Resolver = discovery.NewStatic(os.Getenv)
 	}
 	d.Health = httpx.NewHealth(checks)
+	tp, err := tracing.New(ctx, tracing.Params{
+		Service:     cfg.Service,
+		Instance:    cfg.Instance,
+		Endpoint:    cfg.Tracing.OTLPEndpoint,
+		Protocol:    cfg.Tracing.OTLPProtocol,
+		SampleRatio: cfg.Tracing.SampleRatio,
+	})
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	tp.Install()
+	d.Tracing = tp
+	if tp.Exporting() {
+		log.Info("tracing: exporting spans", "endpoint", cfg.Tracing.OTLPEndpoint, "protocol", cfg.Tracing.OTLPProtocol)
+	}
 	return d, nil
 }
 
@@ -99,9 +120,20 @@ func (d *Deps) OpenDB(ctx context.Context, migrations fs.FS) (*gorm.DB, error) {
 	return gdb, nil
 }
 
-// Close releases the connections Deps opened.
+// Close exports the spans still buffered and releases the connections Deps opened.
 func (d *Deps) Close() {
+	if d.Tracing != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), tracingFlushTimeout)
+		if err := d.Tracing.Shutdown(ctx); err != nil {
+			d.Log.Warn("tracing: flushing spans failed", "err", err)
+		}
+		cancel()
+	}
 	if d.Redis != nil {
 		_ = d.Redis.Close()
 	}
 }
+
+// tracingFlushTimeout bounds the export of the last spans at exit: an unreachable
+// collector must not hold up a rolling restart.
+const tracingFlushTimeout = 3 * time.Second

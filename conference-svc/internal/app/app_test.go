@@ -17,7 +17,9 @@ type memConfs struct {
 	hosts map[string]bool
 }
 
-func newMem() *memConfs { return &memConfs{confs: map[string]domain.Conference{}, hosts: map[string]bool{}} }
+func newMem() *memConfs {
+	return &memConfs{confs: map[string]domain.Conference{}, hosts: map[string]bool{}}
+}
 
 func (m *memConfs) Create(_ context.Context, c domain.Conference, _ string) (domain.Conference, bool, error) {
 	m.confs[c.ID] = c

@@ -101,12 +101,20 @@ func NewPeer(p PeerParams) (*Peer, error) {
 				gate.candidate(c.ToJSON())
 			}
 		})
-		pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-			if s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed {
-				peer.fail()
-			}
-		})
 	}
+	pub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed {
+			peer.fail()
+		}
+	})
+	sub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		switch s {
+		case webrtc.PeerConnectionStateConnected:
+			peer.do(peer.keyframesNow)
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			peer.fail()
+		}
+	})
 	pub.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 		recv := NewReceiver(ReceiverParams{Track: t, Receiver: r, WriteRTCP: pub.WriteRTCP, Log: p.Log})
 		recv.Start()
@@ -261,6 +269,15 @@ func (p *Peer) SetVisible(trackID string, visible bool) {
 		}
 		s.down.SetPaused(!visible)
 	})
+}
+
+// keyframesNow asks every subscribed video's publisher for a key frame: the subscriber
+// connection just came up, and packets sent before (the key frame asked for when the track
+// was bound) never left.
+func (p *Peer) keyframesNow() {
+	for _, s := range p.subs {
+		s.down.receiver.requestKeyframe(true)
+	}
 }
 
 // Close ends both connections and stops forwarding to them. It waits for queued work to

@@ -139,12 +139,16 @@ func (r *Receiver) RemoveDownTrack(d *DownTrack) {
 
 // RequestKeyframe asks the publisher for a key frame (PLI), at most once per
 // keyframeInterval: a new subscriber or a subscriber's PLI/FIR lands here.
-func (r *Receiver) RequestKeyframe() {
+func (r *Receiver) RequestKeyframe() { r.requestKeyframe(false) }
+
+// requestKeyframe with force skips the rate limit: a subscriber connection that just came
+// up needs a key frame now, and the one asked for at bind time could not reach it.
+func (r *Receiver) requestKeyframe(force bool) {
 	if r.track.Kind() != webrtc.RTPCodecTypeVideo {
 		return
 	}
 	r.pliMu.Lock()
-	if time.Since(r.lastPLI) < keyframeInterval {
+	if !force && time.Since(r.lastPLI) < keyframeInterval {
 		r.pliMu.Unlock()
 		return
 	}

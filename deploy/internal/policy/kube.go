@@ -372,7 +372,9 @@ func checkDisruption(objs *kube.Objects, c Component, d *appsv1.Deployment, want
 // SFU announces; one SFU pod per node so that the port is not shared.
 func checkMedia(objs *kube.Objects, d *appsv1.Deployment, env Env) []error {
 	var errs []error
-	fail := func(format string, a ...any) { errs = append(errs, fmt.Errorf("k8s: conference-svc media: "+format, a...)) }
+	fail := func(format string, a ...any) {
+		errs = append(errs, fmt.Errorf("k8s: conference-svc media: "+format, a...))
+	}
 	port, err := portOf(env["MEDIA_UDP_ADDR"].Value)
 	if err != nil {
 		fail("MEDIA_UDP_ADDR=%q is not host:port", env["MEDIA_UDP_ADDR"].Value)

@@ -12,8 +12,15 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/convene/convene/platform/authn"
 	"github.com/convene/convene/platform/httpx"
+	"github.com/convene/convene/platform/tracing"
 )
 
 // ProxyParams configures a Proxy.
@@ -24,12 +31,17 @@ type ProxyParams struct {
 	DialTimeout time.Duration
 	// ResponseTimeout bounds the wait for an instance's response headers (default 30 s).
 	ResponseTimeout time.Duration
+	// Tracing receives a client span per proxied request; nil means the process-wide
+	// provider.
+	Tracing *tracing.Provider
 }
 
 // Proxy forwards requests to service instances.
 type Proxy struct {
-	balancer  *Balancer
-	transport *http.Transport
+	balancer   *Balancer
+	transport  *http.Transport
+	tracer     trace.Tracer
+	propagator propagation.TextMapPropagator
 }
 
 // NewProxy returns a Proxy with a transport tuned for many short requests to few hosts:
@@ -43,8 +55,15 @@ func NewProxy(p ProxyParams) *Proxy {
 		p.ResponseTimeout = 30 * time.Second
 	}
 	dialer := &net.Dialer{Timeout: p.DialTimeout, KeepAlive: 30 * time.Second}
+	var tp trace.TracerProvider = otel.GetTracerProvider()
+	propagator := otel.GetTextMapPropagator()
+	if p.Tracing != nil {
+		tp, propagator = p.Tracing.TracerProvider, p.Tracing.Propagator
+	}
 	return &Proxy{
-		balancer: p.Balancer,
+		balancer:   p.Balancer,
+		tracer:     tp.Tracer(tracerName),
+		propagator: propagator,
 		transport: &http.Transport{
 			DialContext:           dialer.DialContext,
 			MaxIdleConns:          0,
@@ -90,12 +109,33 @@ const internalHeaderPrefix = "X-Convene-"
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
+// tracerName is the instrumentation scope of the proxy's spans.
+const tracerName = "github.com/convene/convene/gateway/internal/upstream"
+
+// clientSpan is the start option of every proxy span, allocated once.
+var clientSpan = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}
+
+// traceHeaders are the client's trace-context headers: the gateway is where Convene's
+// traces start, so that a client can neither pick trace IDs nor force sampling.
+var traceHeaders = []string{"Traceparent", "Tracestate"}
+
 // Serve forwards r to an instance of o.Service and writes the answer to w. It returns an
 // error only when nothing was written yet, for the caller to render; a failure after the
 // response started aborts the client connection, which is the only honest signal left.
 func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, o Outbound) error {
 	upgrade := isUpgrade(r.Header)
 	prepareHeaders(r.Header, o, upgrade)
+	// One client span per proxied request, child of the request's span (the gateway's
+	// server span when there is one); its traceparent makes the service's span its child.
+	// The span name is the bare method, as OpenTelemetry names client spans without a
+	// route template; attributes are only built when the span is recorded.
+	ctx, span := p.tracer.Start(r.Context(), r.Method, clientSpan...)
+	defer span.End()
+	p.propagator.Inject(ctx, propagation.HeaderCarrier(r.Header))
+	recording := span.IsRecording()
+	if recording {
+		span.SetAttributes(attribute.String("peer.service", o.Service), attribute.String("http.request.method", r.Method))
+	}
 	out := new(http.Request)
 	*out = *r
 	out.RequestURI = ""
@@ -123,7 +163,11 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, o Outbound) error 
 			break
 		}
 		kind := classify(err, r.Context())
+		if recording {
+			span.AddEvent("attempt failed", trace.WithAttributes(attribute.String("server.address", in.addr), attribute.String("error", err.Error())))
+		}
 		if kind == ErrClientGone || kind == ErrBodyTooLarge {
+			span.SetStatus(codes.Error, kind.Error())
 			return kind
 		}
 		p.balancer.failed(o.Service, in)
@@ -132,10 +176,19 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, o Outbound) error 
 			upstreamErrors.WithLabelValues(o.Service, "retried").Inc()
 			continue
 		}
+		span.SetStatus(codes.Error, kind.Error())
 		return kind
+	}
+	if recording {
+		span.SetAttributes(attribute.String("server.address", in.addr), attribute.Int("http.response.status_code", resp.StatusCode))
+		if resp.StatusCode >= 500 {
+			span.SetStatus(codes.Error, "")
+		}
 	}
 
 	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// The span covers the handshake; the socket's lifetime is not one operation.
+		span.End()
 		return p.switchProtocols(w, resp, o.Service)
 	}
 	defer resp.Body.Close()
@@ -174,6 +227,9 @@ func prepareHeaders(h http.Header, o Outbound, upgrade bool) {
 	}
 	delete(h, "Authorization")
 	delete(h, "X-Forwarded-For")
+	for _, k := range traceHeaders {
+		delete(h, k)
+	}
 	if upgrade {
 		h["Connection"] = []string{"Upgrade"}
 		h["Upgrade"] = upgradeTo
