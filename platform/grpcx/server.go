@@ -9,8 +9,10 @@ import (
 	"runtime/debug"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
 	promclient "github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc/filters"
@@ -70,7 +72,14 @@ func NewServerWith(p ServerParams) *Server {
 		grpc.ChainUnaryInterceptor(
 			serverMetrics.UnaryServerInterceptor(),
 			requestIDUnary,
-			logging.UnaryServerInterceptor(interceptorLogger(log), logging.WithLogOnEvents(logging.FinishCall)),
+			// Consul checks every instance every few seconds: logging those calls would
+			// bury the real ones.
+			selector.UnaryServerInterceptor(
+				logging.UnaryServerInterceptor(interceptorLogger(log), logging.WithLogOnEvents(logging.FinishCall)),
+				selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
+					return c.FullMethod() != healthpb.Health_Check_FullMethodName
+				}),
+			),
 			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 				log.ErrorContext(ctx, "panic in gRPC handler", "panic", p, "stack", string(debug.Stack()))
 				return status.Error(codes.Internal, "internal error")

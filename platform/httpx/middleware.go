@@ -60,15 +60,24 @@ func Recovery(log *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// AccessLog writes one JSON line per request. The query string is logged with secrets
-// (access_token and the like) redacted; headers are never logged.
+// AccessLog writes one JSON line per request, at debug level for successful probes. The
+// query string is logged with secrets (access_token and the like) redacted; headers are
+// never logged.
 func AccessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
 		status := c.Writer.Status()
 		level := slog.LevelInfo
-		if status >= 500 {
+		switch {
+		case isProbe(c.Request.URL.Path):
+			// Balancers and orchestrators probe every few seconds: only a failing probe
+			// (a draining or unready process) is worth a line at the usual levels.
+			level = slog.LevelDebug
+			if status >= 400 {
+				level = slog.LevelWarn
+			}
+		case status >= 500:
 			level = slog.LevelError
 		}
 		attrs := []any{

@@ -116,7 +116,6 @@ type harness struct {
 	grpcAddr string
 	teams    *fakeTeams
 	signer   *authn.Signer
-	svc      *Service
 }
 
 type harnessOptions struct {
@@ -170,7 +169,7 @@ func startService(t testing.TB, o harnessOptions) *harness {
 			t.Error("conference-svc did not stop")
 		}
 	})
-	h := &harness{base: "http://" + cfg.HTTPAddr, grpcAddr: cfg.GRPCAddr, teams: teams, signer: authn.NewSigner(testkit.Secret), svc: svc}
+	h := &harness{base: "http://" + cfg.HTTPAddr, grpcAddr: cfg.GRPCAddr, teams: teams, signer: authn.NewSigner(testkit.Secret)}
 	require.Eventually(t, func() bool {
 		resp, err := http.Get(h.base + "/readyz")
 		if err != nil {

@@ -126,3 +126,59 @@ func TestRemovedParticipantMediaStops(t *testing.T) {
 		require.LessOrEqual(t, r.packets-before[stream].packets, 5, "no more media from the removed participant")
 	}
 }
+
+// TestMediaFailureRemovesParticipant: a participant whose media connection dies (here the
+// client closes it; an ICE timeout ends the same way) is removed and the others are told.
+func TestMediaFailureRemovesParticipant(t *testing.T) {
+	h := startService(t, harnessOptions{})
+	host, guest := newID(), newID()
+	team := h.teams.team(host, guest)
+	conf := h.createConference(t, team, host, false)
+	ch := h.joinMedia(t, conf, host, mic)
+	cg := h.joinMedia(t, conf, guest, mic)
+	require.Eventually(t, func() bool { return ch.receivingFrom(guest, 5) == 1 && cg.receivingFrom(host, 5) == 1 },
+		10*time.Second, 50*time.Millisecond)
+
+	require.NoError(t, cg.pub.Close())
+	require.NoError(t, cg.sub.Close())
+	cg.ws.waitClosed()
+	require.Eventually(t, func() bool { return h.conference(t, conf, host).Conference.ParticipantCount == 1 },
+		5*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool {
+		_, labels, _ := ch.snapshot()
+		return len(labels) == 0
+	}, 5*time.Second, 20*time.Millisecond, "the host no longer receives the guest's track")
+}
+
+// TestViewPausesAndResumesVideo: a client that hides a video stops receiving it; showing it
+// again resumes from a key frame, and the sequence numbers it sees stay continuous.
+func TestViewPausesAndResumesVideo(t *testing.T) {
+	h := startService(t, harnessOptions{})
+	host, guest := newID(), newID()
+	team := h.teams.team(host, guest)
+	conf := h.createConference(t, team, host, false)
+	h.joinMedia(t, conf, host, camera)
+	cg := h.joinMedia(t, conf, guest)
+	require.Eventually(t, func() bool { return cg.receivingFrom(host, 10) == 1 }, 10*time.Second, 50*time.Millisecond)
+	_, labels, _ := cg.snapshot()
+	var stream, trackID string
+	for s, l := range labels {
+		stream, trackID = s, l.TrackID
+	}
+	packets := func() int {
+		recv, _, _ := cg.snapshot()
+		return recv[stream].packets
+	}
+
+	cg.sendJSON(map[string]any{"type": "view", "track_id": trackID, "width": 0, "height": 0})
+	time.Sleep(200 * time.Millisecond)
+	paused := packets()
+	time.Sleep(500 * time.Millisecond)
+	require.LessOrEqual(t, packets()-paused, 2, "a hidden video is not sent")
+
+	cg.sendJSON(map[string]any{"type": "view", "track_id": trackID, "width": 640, "height": 360})
+	require.Eventually(t, func() bool { return packets() > paused+10 }, 5*time.Second, 20*time.Millisecond)
+	recv, _, _ := cg.snapshot()
+	r := recv[stream]
+	require.Zero(t, r.holes(), "sequence numbers stay continuous across the pause")
+}

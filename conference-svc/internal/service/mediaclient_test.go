@@ -86,9 +86,6 @@ type mediaClient struct {
 	sub  *webrtc.PeerConnection
 	pubs []publish
 
-	// events carries every frame that is not negotiation, for the test to look at.
-	events chan frame
-
 	mu       sync.Mutex
 	joinSent time.Time
 	joinedAt time.Time
@@ -127,7 +124,7 @@ func (h *harness) joinMedia(t testing.TB, confID, user string, pubs ...publish) 
 	sub, err := api.NewPeerConnection(webrtc.Configuration{})
 	require.NoError(t, err)
 	c := &mediaClient{
-		t: t, ws: ws, pub: pub, sub: sub, pubs: pubs, events: make(chan frame, 512),
+		t: t, ws: ws, pub: pub, sub: sub, pubs: pubs,
 		recv: map[string]*received{}, labels: map[string]trackInfo{}, stop: make(chan struct{}),
 	}
 	for _, pc := range []*webrtc.PeerConnection{pub, sub} {
@@ -168,14 +165,12 @@ func (c *mediaClient) sendJSON(v any) {
 // signal runs the client side of negotiation, in frame order.
 func (c *mediaClient) signal() {
 	defer c.wg.Done()
-	defer close(c.events)
 	for f := range c.ws.frames {
 		switch f.Type {
 		case "joined":
 			c.mu.Lock()
 			c.joinedAt = time.Now()
 			c.mu.Unlock()
-			c.events <- f
 			if len(c.pubs) > 0 {
 				c.startPublishing()
 				c.offer()
@@ -202,19 +197,13 @@ func (c *mediaClient) signal() {
 				pc = c.sub
 			}
 			_ = pc.AddICECandidate(cand)
-		default:
-			if f.Type == "tracks" {
-				c.mu.Lock()
-				c.labels = map[string]trackInfo{}
-				for _, ti := range f.Tracks {
-					c.labels[ti.StreamID] = ti
-				}
-				c.mu.Unlock()
+		case "tracks":
+			c.mu.Lock()
+			c.labels = map[string]trackInfo{}
+			for _, ti := range f.Tracks {
+				c.labels[ti.StreamID] = ti
 			}
-			select {
-			case c.events <- f:
-			default: // a test that does not read events must not stall negotiation
-			}
+			c.mu.Unlock()
 		}
 	}
 }

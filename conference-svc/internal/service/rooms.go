@@ -2,7 +2,6 @@ package service
 
 import (
 	"errors"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -19,7 +18,6 @@ var errRoomEnded = errors.New("conference ended")
 // Rooms is the registry of this instance's live rooms, one per conference.
 type Rooms struct {
 	params func(domain.Conference) rtc.RoomParams
-	log    *slog.Logger
 
 	mu    sync.Mutex
 	rooms map[string]*rtc.Room
@@ -27,8 +25,8 @@ type Rooms struct {
 }
 
 // NewRooms returns an empty registry; params gives the settings of a new room.
-func NewRooms(params func(domain.Conference) rtc.RoomParams, log *slog.Logger) *Rooms {
-	return &Rooms{params: params, log: log, rooms: map[string]*rtc.Room{}, ended: map[string]time.Time{}}
+func NewRooms(params func(domain.Conference) rtc.RoomParams) *Rooms {
+	return &Rooms{params: params, rooms: map[string]*rtc.Room{}, ended: map[string]time.Time{}}
 }
 
 // Get returns the conference's room, opening it with the conference's settings.

@@ -76,7 +76,7 @@ func New(ctx context.Context, cfg Config, deps *server.Deps) (*Service, error) {
 			Observer:     s.recorder,
 			Log:          deps.Log,
 		}
-	}, deps.Log)
+	})
 	a := app.New(app.Params{
 		Conferences: adapters.NewConferences(gdb),
 		Memberships: adapters.NewMemberships(teamsv1.NewTeamsServiceClient(teamsConn)),
@@ -100,9 +100,6 @@ func New(ctx context.Context, cfg Config, deps *server.Deps) (*Service, error) {
 	conferencev1.RegisterConferenceServiceServer(s.grpc, ports.NewGRPC(a))
 	return s, nil
 }
-
-// MediaAddr is the UDP address media arrives at.
-func (s *Service) MediaAddr() string { return s.engine.Addr().String() }
 
 // Run serves until ctx ends, then shuts down gracefully.
 func (s *Service) Run(ctx context.Context) error {

@@ -1,10 +1,8 @@
 package sfu
 
 import (
-	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -19,7 +17,6 @@ type DownTrack struct {
 	id       string
 	streamID string
 	receiver *Receiver
-	log      *slog.Logger
 
 	mu     sync.Mutex
 	bound  bool
@@ -36,16 +33,11 @@ type DownTrack struct {
 	offsetFrom uint16
 	lastOut    uint16
 	sentAny    bool
-
-	packets atomic.Uint64
 }
 
 // NewDownTrack prepares r's packets for one subscriber under the given ids.
-func NewDownTrack(r *Receiver, trackID, streamID string, log *slog.Logger) *DownTrack {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &DownTrack{id: trackID, streamID: streamID, receiver: r, log: log}
+func NewDownTrack(r *Receiver, trackID, streamID string) *DownTrack {
+	return &DownTrack{id: trackID, streamID: streamID, receiver: r}
 }
 
 // ID implements webrtc.TrackLocal.
@@ -105,9 +97,6 @@ func (d *DownTrack) SetPaused(paused bool) {
 	}
 }
 
-// Packets returns how many packets were written to the subscriber.
-func (d *DownTrack) Packets() uint64 { return d.packets.Load() }
-
 // writeRTP forwards one packet of the published track (called by the Receiver's loop).
 func (d *DownTrack) writeRTP(p *rtp.Packet) {
 	d.mu.Lock()
@@ -145,7 +134,6 @@ func (d *DownTrack) writeRTP(p *rtp.Packet) {
 		}
 		return
 	}
-	d.packets.Add(1)
 	packetsForwarded.Inc()
 	bytesForwarded.Add(float64(len(p.Payload)))
 }

@@ -129,8 +129,5 @@ func NewEngine(p EngineParams) (*Engine, error) {
 	return &Engine{api: api, conn: conn, mux: mux, log: p.Log}, nil
 }
 
-// Addr returns the UDP address media arrives at.
-func (e *Engine) Addr() net.Addr { return e.conn.LocalAddr() }
-
 // Close stops listening. Peers must be closed first.
 func (e *Engine) Close() error { return e.mux.Close() }

@@ -9,6 +9,5 @@ var (
 	ErrInvalidCandidate    = errors.New("malformed ICE candidate")
 	ErrUnexpectedCandidate = errors.New("an ICE candidate with no session description to belong to")
 	ErrUnknownTrack        = errors.New("no such track")
-	ErrPeerClosed          = errors.New("peer connection closed")
 	ErrPeerBusy            = errors.New("peer connection overloaded")
 )

@@ -226,7 +226,7 @@ func (p *Peer) Subscribe(r *Receiver, trackID, streamID string) {
 		if _, dup := p.subs[trackID]; dup {
 			return
 		}
-		down := NewDownTrack(r, trackID, streamID, p.params.Log)
+		down := NewDownTrack(r, trackID, streamID)
 		tr, err := p.sub.AddTransceiverFromTrack(down, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 		if err != nil {
 			p.params.Log.Warn("subscribe failed", "track_id", trackID, "err", err)

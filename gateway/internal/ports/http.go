@@ -19,6 +19,7 @@ import (
 	"github.com/convene/convene/platform/httpx"
 	"github.com/convene/convene/platform/logging"
 	"github.com/convene/convene/platform/ratelimit"
+	"github.com/convene/convene/platform/tracing"
 )
 
 // HTTPParams is what the HTTP port is built from.
@@ -40,6 +41,8 @@ type HTTPParams struct {
 	FrontendDir string
 	// OpenAPI is the JSON document served at /api/v1/openapi.json.
 	OpenAPI []byte
+	// Tracing receives the gateway's server spans; nil means the process-wide provider.
+	Tracing *tracing.Provider
 }
 
 // NewHTTP returns the gateway's handler.
@@ -51,7 +54,7 @@ func NewHTTP(p HTTPParams) (*gin.Engine, error) {
 	if err := r.SetTrustedProxies(p.TrustedProxies); err != nil {
 		return nil, err
 	}
-	r.Use(httpx.RequestID(), httpx.AccessLog(p.Log), httpx.Recovery(p.Log), metrics(), cors(p.CORSOrigins), httpx.BodyLimit(p.MaxBody))
+	r.Use(traceRequests(p.Tracing), httpx.RequestID(), httpx.AccessLog(p.Log), httpx.Recovery(p.Log), metrics(), cors(p.CORSOrigins), httpx.BodyLimit(p.MaxBody))
 	p.Health.Routes(r)
 	openAPI := p.OpenAPI
 	r.GET("/api/v1/openapi.json", func(c *gin.Context) {
@@ -88,6 +91,7 @@ func (h *proxyHandler) serve(c *gin.Context) {
 		return
 	}
 	setTarget(c, route.Service)
+	nameProxySpan(c, route.Pattern, route.Service)
 	if route.RateLimited && !h.allow(c, route) {
 		return
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/convene/convene/platform/ratelimit"
 	"github.com/convene/convene/platform/server"
 	"github.com/convene/convene/platform/testkit"
+	"github.com/convene/convene/platform/tracing"
 )
 
 // echo is what a test backend answers: what it received from the gateway.
@@ -138,6 +139,8 @@ type stackOptions struct {
 	// backends reuses the backends of another stack (two gateways, one set of services).
 	backends map[string]*backend
 	key      ed25519.PrivateKey
+	// tracing receives the gateway's spans.
+	tracing *tracing.Provider
 }
 
 // absentResolver wraps a resolver to make some services have no instance.
@@ -211,6 +214,7 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 		Limiter:  ratelimit.NewMemory(),
 		Resolver: absentResolver{Resolver: discovery.NewStatic(func(k string) string { return addrs[k] }), down: down},
 		Health:   httpx.NewHealth(nil),
+		Tracing:  opts.tracing,
 	}
 	if opts.redisURL != "" {
 		o, err := redis.ParseURL(opts.redisURL)

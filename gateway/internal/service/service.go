@@ -42,6 +42,7 @@ func New(ctx context.Context, cfg config.Config, deps *server.Deps) (*Gateway, e
 	})
 	proxy := upstream.NewProxy(upstream.ProxyParams{
 		Balancer: balancer, DialTimeout: cfg.DialTimeout, ResponseTimeout: cfg.UpstreamTimeout,
+		Tracing: deps.Tracing,
 	})
 
 	var store auth.RevocationStore
@@ -86,6 +87,7 @@ func New(ctx context.Context, cfg config.Config, deps *server.Deps) (*Gateway, e
 		TrustedProxies: cfg.TrustedProxies,
 		FrontendDir:    cfg.FrontendDir,
 		OpenAPI:        doc,
+		Tracing:        deps.Tracing,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("http: %w", err)
