@@ -582,3 +582,32 @@ func TestConferenceMedia(t *testing.T) {
 		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
 		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"))
 }
+
+// TestConferenceTwoInstances: with two conference-svc instances behind the gateway, everyone
+// who joins a conference ends up in the same room, whichever instance their socket reached.
+func TestConferenceTwoInstances(t *testing.T) {
+	st := startStack(t, stack.Options{
+		Services:  []string{"users-svc", "teams-svc", "conference-svc"},
+		Instances: map[string]int{"conference-svc": 2},
+		ServiceEnv: map[string]map[string]string{
+			"gateway":   {"AUTH_RATE_LIMIT": "100000", "AUTH_RATE_BURST": "100000"},
+			"teams-svc": {"TEAMS_WRITES_PER_MINUTE": "100000"},
+		},
+	})
+	c := newClient(st)
+	host := newUser(t, c)
+	others := []*user{newUser(t, c), newUser(t, c), newUser(t, c)}
+	team := confTeam(t, c, host, others...)
+	conf := confCreate(t, c, team, host, false)
+
+	h := confDial(t, c, conf, host)
+	h.send(map[string]any{"type": "join"})
+	h.expect("joined")
+	for i, u := range others {
+		s := confDial(t, c, conf, u)
+		s.send(map[string]any{"type": "join"})
+		joined := s.expect("joined")
+		require.Len(t, joined["participants"], i+2, "%s is in the host's room", u.Username)
+		require.Equal(t, u.ID, h.expect("participant_joined", "tracks", "lobby")["participant"].(map[string]any)["user_id"])
+	}
+}

@@ -5,3 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../conference-svc"
 go test ./internal/service -run '^$' -bench 'JoinToFirstVideo' -benchtime 30x
 go test ./internal/service -run '^$' -bench 'Room10' -benchtime 10x
+# The same room through the gateway, with conference-svc in its own process (its CPU alone).
+cd ..
+go run ./tools/confload -stack -participants 10 -bitrate 1000000 -duration 20s

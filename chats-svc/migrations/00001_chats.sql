@@ -13,7 +13,7 @@ CREATE TABLE chat_members (
     PRIMARY KEY (chat_id, user_id)
 );
 
--- A user's chats: the chat list, ListUserChats and the per-user chat cap.
+-- A user's chats: the chat list and ListUserChats.
 CREATE INDEX chat_members_user_id ON chat_members (user_id, chat_id);
 
 -- The outbox: realtime frames recorded with the membership change that produced them,

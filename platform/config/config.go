@@ -136,6 +136,10 @@ type Base struct {
 	LogFormat      string
 	// ShutdownGrace bounds how long in-flight requests may take to finish on shutdown.
 	ShutdownGrace time.Duration
+	// DrainDelay (DRAIN_DELAY, default 1s) is how long a stopping instance keeps serving
+	// after it left discovery, for callers to stop picking it; raise it where callers
+	// learn of the change more slowly (e.g. a Kubernetes Service in front).
+	DrainDelay time.Duration
 	// Tracing selects OpenTelemetry export; the zero value exports nothing.
 	Tracing Tracing
 }
@@ -170,6 +174,7 @@ func LoadBase(e *Env, service, defHTTP, defGRPC string) Base {
 		LogLevel:       e.String("LOG_LEVEL", "info"),
 		LogFormat:      e.String("LOG_FORMAT", "json"),
 		ShutdownGrace:  e.Duration("SHUTDOWN_GRACE", 15*time.Second),
+		DrainDelay:     e.Duration("DRAIN_DELAY", time.Second),
 		Tracing: Tracing{
 			OTLPEndpoint: e.String("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", e.String("OTEL_EXPORTER_OTLP_ENDPOINT", "")),
 			OTLPProtocol: e.String("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -103,4 +104,31 @@ func TestNewEngineUsesTheProcessProvider(t *testing.T) {
 	var line map[string]any
 	require.NoError(t, json.Unmarshal(logs.Bytes(), &line))
 	require.Equal(t, spans[0].SpanContext.TraceID().String(), line["trace_id"])
+}
+
+// BenchmarkEngine measures a request through the services' middleware chain (access log
+// to a discarded writer) with the tracing of a process whose export is off (the default)
+// and on.
+func BenchmarkEngine(b *testing.B) {
+	off, err := tracing.New(context.Background(), tracing.Params{Service: "teams-svc"})
+	require.NoError(b, err)
+	on, err := tracing.New(context.Background(), tracing.Params{Service: "teams-svc", Exporter: tracetest.NewNoopExporter(), SampleRatio: 1})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = on.Shutdown(context.Background()) })
+	for _, tc := range []struct {
+		name string
+		tp   *tracing.Provider
+	}{{"export-off", off}, {"export-on", on}} {
+		b.Run(tc.name, func(b *testing.B) {
+			log, _ := logging.New(io.Discard, "teams-svc", "t1", "json", "info")
+			r := NewEngineWith(EngineParams{Log: log, Health: NewHealth(nil), MaxBody: 1 << 10, Tracing: tc.tp})
+			r.GET("/api/v1/teams/:team_id", func(c *gin.Context) { c.Status(http.StatusNoContent) })
+			req := httptest.NewRequest(http.MethodGet, "/api/v1/teams/t-1", nil)
+			w := httptest.NewRecorder()
+			b.ReportAllocs()
+			for b.Loop() {
+				r.ServeHTTP(w, req)
+			}
+		})
+	}
 }

@@ -30,7 +30,8 @@ type RunParams struct {
 	// Tags are added to the Consul registration.
 	Tags []string
 	// DrainDelay is how long the instance keeps serving after it left Consul, so that
-	// callers' watchers drop it before it stops accepting (default 1s).
+	// callers' watchers drop it before it stops accepting (default: the config's
+	// DRAIN_DELAY, else 1s).
 	DrainDelay time.Duration
 	// OnShutdown runs after the servers stopped, e.g. to close hubs and the database.
 	OnShutdown func(ctx context.Context)
@@ -113,8 +114,13 @@ func Run(ctx context.Context, p RunParams) error {
 	if runErr == nil {
 		delay := p.DrainDelay
 		if delay == 0 {
+			delay = cfg.DrainDelay
+		}
+		if delay == 0 {
+			// A Base built by hand rather than by LoadBase.
 			delay = time.Second
 		}
+		d.Log.Info("draining", "delay", delay.String())
 		time.Sleep(delay)
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)

@@ -49,7 +49,7 @@ func TestCachedRepository(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	setup := func(t *testing.T, c cache.Cache) (*countingRepo, *adapters.CachedRepository) {
 		gdb := openDB(t, db.Params{SQLitePath: filepath.Join(t.TempDir(), "chats.db"), Migrations: migrations.FS})
-		counting := &countingRepo{Repository: adapters.NewRepository(adapters.RepositoryParams{DB: gdb, MaxChatsPerUser: 10})}
+		counting := &countingRepo{Repository: adapters.NewRepository(adapters.RepositoryParams{DB: gdb})}
 		return counting, adapters.NewCachedRepository(counting, c, log)
 	}
 	for _, tc := range []struct {

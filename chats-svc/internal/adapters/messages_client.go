@@ -13,9 +13,9 @@ import (
 	messagesv1 "github.com/convene/convene/proto/messages/v1"
 )
 
-// maxSummariesResponse lets GetChatSummaries answer for all of a user's chats at once:
-// domain.MaxChatsPerUser last messages of up to 10,000 characters each outgrow gRPC's
-// default 4 MiB.
+// maxSummariesResponse lets GetChatSummaries answer for a full page of the chat list:
+// app.MaxPageSize last messages of up to 10,000 characters (40 KB in UTF-8) each outgrow
+// gRPC's default 4 MiB.
 const maxSummariesResponse = 16 << 20
 
 // MessagesClient is domain.MessageSummaries and domain.EventPublisher over messages.v1.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -19,10 +20,11 @@ import (
 )
 
 type chatRow struct {
-	ID        string
-	Title     string
-	CreatedBy string
-	CreatedAt time.Time
+	ID             string
+	Title          string
+	CreatedBy      string
+	CreatedAt      time.Time
+	LastActivityAt time.Time
 }
 
 func (chatRow) TableName() string { return "chats" }
@@ -49,9 +51,6 @@ func (eventRow) TableName() string { return "chat_events" }
 // RepositoryParams configures a Repository.
 type RepositoryParams struct {
 	DB *gorm.DB
-	// MaxChatsPerUser caps how many chats one user may belong to (default and upper
-	// bound domain.MaxChatsPerUser).
-	MaxChatsPerUser int
 	// Now defaults to time.Now.
 	Now func() time.Time
 }
@@ -61,7 +60,6 @@ type RepositoryParams struct {
 type Repository struct {
 	db       *gorm.DB
 	postgres bool
-	maxChats int
 	now      func() time.Time
 }
 
@@ -70,10 +68,7 @@ func NewRepository(p RepositoryParams) *Repository {
 	if p.Now == nil {
 		p.Now = time.Now
 	}
-	if p.MaxChatsPerUser <= 0 || p.MaxChatsPerUser > domain.MaxChatsPerUser {
-		p.MaxChatsPerUser = domain.MaxChatsPerUser
-	}
-	return &Repository{db: p.DB, postgres: db.IsPostgres(p.DB), maxChats: p.MaxChatsPerUser, now: p.Now}
+	return &Repository{db: p.DB, postgres: db.IsPostgres(p.DB), now: p.Now}
 }
 
 var (
@@ -84,11 +79,9 @@ var (
 // CreateChat implements domain.Repository.
 func (r *Repository) CreateChat(ctx context.Context, roster domain.Roster, events []domain.Event) error {
 	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := r.checkChatLimit(tx, roster.Members); err != nil {
-			return err
-		}
 		c := roster.Chat
-		if err := tx.Create(&chatRow{ID: c.ID, Title: c.Title, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt.UTC()}).Error; err != nil {
+		row := chatRow{ID: c.ID, Title: c.Title, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt.UTC(), LastActivityAt: c.LastActivityAt.UTC()}
+		if err := tx.Create(&row).Error; err != nil {
 			return fmt.Errorf("insert chat: %w", err)
 		}
 		if err := insertMembers(tx, c.ID, roster.Members, c.CreatedAt); err != nil {
@@ -115,9 +108,6 @@ func (r *Repository) UpdateRoster(ctx context.Context, chatID string, update fun
 		}
 		change.Added = missingFrom(roster.Members, before)
 		change.Removed = missingFrom(before, roster.Members)
-		if err := r.checkChatLimit(tx, change.Added); err != nil {
-			return err
-		}
 		if err := insertMembers(tx, chatID, change.Added, r.now()); err != nil {
 			return err
 		}
@@ -161,13 +151,19 @@ func (r *Repository) roster(tx *gorm.DB, chatID string, lock bool) (domain.Roste
 	return domain.Roster{Chat: c.toDomain(), Members: members}, nil
 }
 
-// UserChats implements domain.Repository.
-func (r *Repository) UserChats(ctx context.Context, userID string) ([]domain.Chat, error) {
-	var rows []chatRow
-	err := r.db.WithContext(ctx).Model(&chatRow{}).
+// UserChatsPage implements domain.Repository. The page is read in list order straight from
+// the database (chats_last_activity indexes it), so its cost does not grow with how many
+// chats the user is in beyond the join.
+func (r *Repository) UserChatsPage(ctx context.Context, userID string, after *domain.ChatPosition, limit int) ([]domain.Chat, error) {
+	q := r.db.WithContext(ctx).Model(&chatRow{}).
 		Joins("JOIN chat_members m ON m.chat_id = chats.id").
-		Where("m.user_id = ?", userID).
-		Find(&rows).Error
+		Where("m.user_id = ?", userID)
+	if after != nil {
+		at := after.LastActivityAt.UTC()
+		q = q.Where("chats.last_activity_at < ? OR (chats.last_activity_at = ? AND chats.id < ?)", at, at, after.ChatID)
+	}
+	var rows []chatRow
+	err := q.Order("chats.last_activity_at DESC, chats.id DESC").Limit(limit).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("list user chats: %w", err)
 	}
@@ -176,6 +172,50 @@ func (r *Repository) UserChats(ctx context.Context, userID string) ([]domain.Cha
 		out[i] = row.toDomain()
 	}
 	return out, nil
+}
+
+// RecordActivity implements domain.Repository. The update only ever moves a chat's time
+// forward, so that batches from several messages-svc instances may interleave and be
+// retried in any order.
+func (r *Repository) RecordActivity(ctx context.Context, batch []domain.Activity) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	var err error
+	if r.postgres {
+		err = r.recordActivityPostgres(ctx, batch)
+	} else {
+		err = r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			for _, a := range batch {
+				at := a.At.UTC()
+				err := tx.Exec("UPDATE chats SET last_activity_at = ? WHERE id = ? AND last_activity_at < ?", at, a.ChatID, at).Error
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("record activity: %w", err)
+	}
+	return nil
+}
+
+// recordActivityPostgres applies the whole batch in one statement: two arrays unnested
+// into (id, time) rows. They travel as array literals, which is safe because ids are
+// canonical UUIDs and times are formatted here (neither holds a comma, brace or quote).
+func (r *Repository) recordActivityPostgres(ctx context.Context, batch []domain.Activity) error {
+	ids := make([]string, len(batch))
+	times := make([]string, len(batch))
+	for i, a := range batch {
+		ids[i] = a.ChatID
+		times[i] = a.At.UTC().Format("2006-01-02 15:04:05.999999")
+	}
+	return r.db.WithContext(ctx).Exec(`UPDATE chats AS c SET last_activity_at = v.at
+		FROM unnest(CAST(? AS text[]), CAST(? AS timestamp[])) AS v(id, at)
+		WHERE c.id = v.id AND c.last_activity_at < v.at`,
+		"{"+strings.Join(ids, ",")+"}", "{"+strings.Join(times, ",")+"}").Error
 }
 
 // ChatMemberIDs implements domain.Repository.
@@ -198,39 +238,6 @@ func (r *Repository) UserChatIDs(ctx context.Context, userID string) ([]string, 
 		return nil, fmt.Errorf("list user chat ids: %w", err)
 	}
 	return ids, nil
-}
-
-// checkChatLimit fails with ErrChatLimitReached when one of userIDs is in MaxChatsPerUser
-// chats already. On Postgres, per-user advisory locks (taken in id order, so that two
-// writers cannot deadlock) keep concurrent joins from overshooting the cap; SQLite runs
-// one writer at a time anyway.
-func (r *Repository) checkChatLimit(tx *gorm.DB, userIDs []string) error {
-	if len(userIDs) == 0 {
-		return nil
-	}
-	if r.postgres {
-		sorted := slices.Sorted(slices.Values(userIDs))
-		for _, id := range sorted {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "chat-member:"+id).Error; err != nil {
-				return fmt.Errorf("lock member: %w", err)
-			}
-		}
-	}
-	var counts []struct {
-		UserID string
-		N      int
-	}
-	err := tx.Model(&memberRow{}).Select("user_id, COUNT(*) AS n").
-		Where("user_id IN ?", userIDs).Group("user_id").Scan(&counts).Error
-	if err != nil {
-		return fmt.Errorf("count chats: %w", err)
-	}
-	for _, c := range counts {
-		if c.N >= r.maxChats {
-			return domain.ErrChatLimitReached
-		}
-	}
-	return nil
 }
 
 func insertMembers(tx *gorm.DB, chatID string, userIDs []string, joined time.Time) error {
@@ -330,7 +337,7 @@ func (r *Repository) RescheduleEvent(ctx context.Context, id string, at time.Tim
 }
 
 func (c chatRow) toDomain() domain.Chat {
-	return domain.Chat{ID: c.ID, Title: c.Title, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt.UTC()}
+	return domain.Chat{ID: c.ID, Title: c.Title, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt.UTC(), LastActivityAt: c.LastActivityAt.UTC()}
 }
 
 // missingFrom returns the ids of a that are not in b.

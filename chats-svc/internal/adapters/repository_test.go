@@ -62,12 +62,12 @@ func TestRepository(t *testing.T) {
 
 func repositorySuite(t *testing.T, open func(t *testing.T) *gorm.DB) {
 	ctx := context.Background()
-	newRepo := func(t *testing.T, maxChats int) *adapters.Repository {
-		return adapters.NewRepository(adapters.RepositoryParams{DB: open(t), MaxChatsPerUser: maxChats, Now: func() time.Time { return at.Add(time.Minute) }})
+	newRepo := func(t *testing.T) *adapters.Repository {
+		return adapters.NewRepository(adapters.RepositoryParams{DB: open(t), Now: func() time.Time { return at.Add(time.Minute) }})
 	}
 
 	t.Run("create and read back", func(t *testing.T) {
-		repo := newRepo(t, 10)
+		repo := newRepo(t)
 		alice, bob := id(), id()
 		r := newRoster(t, "Design", alice, bob)
 		ev := domain.NewChatAdded(id(), r.Chat, r.Members, at)
@@ -82,9 +82,10 @@ func repositorySuite(t *testing.T, open func(t *testing.T) *gorm.DB) {
 		require.NoError(t, err)
 		require.ElementsMatch(t, r.Members, members)
 
-		chats, err := repo.UserChats(ctx, bob)
+		chats, err := repo.UserChatsPage(ctx, bob, nil, 10)
 		require.NoError(t, err)
 		require.Equal(t, []domain.Chat{r.Chat}, chats)
+		require.Equal(t, r.Chat.CreatedAt, chats[0].LastActivityAt, "a new chat's activity is its creation")
 
 		ids, err := repo.UserChatIDs(ctx, alice)
 		require.NoError(t, err)
@@ -96,15 +97,16 @@ func repositorySuite(t *testing.T, open func(t *testing.T) *gorm.DB) {
 	})
 
 	t.Run("unknown chat and user", func(t *testing.T) {
-		repo := newRepo(t, 10)
+		repo := newRepo(t)
 		_, err := repo.Roster(ctx, id())
 		require.ErrorIs(t, err, domain.ErrChatNotFound)
 		members, err := repo.ChatMemberIDs(ctx, id())
 		require.NoError(t, err)
 		require.Empty(t, members)
-		chats, err := repo.UserChats(ctx, id())
+		chats, err := repo.UserChatsPage(ctx, id(), nil, 10)
 		require.NoError(t, err)
 		require.Empty(t, chats)
+		require.NoError(t, repo.RecordActivity(ctx, []domain.Activity{{ChatID: id(), At: at}}), "unknown chats are skipped")
 		ids, err := repo.UserChatIDs(ctx, id())
 		require.NoError(t, err)
 		require.Empty(t, ids)
@@ -113,7 +115,7 @@ func repositorySuite(t *testing.T, open func(t *testing.T) *gorm.DB) {
 	})
 
 	t.Run("create is all or nothing", func(t *testing.T) {
-		repo := newRepo(t, 10)
+		repo := newRepo(t)
 		r := newRoster(t, "Atomic", id())
 		ev := domain.NewChatAdded(id(), r.Chat, r.Members, at)
 		// Two events with one id: the second insert fails, and so must the chat.
@@ -126,7 +128,7 @@ func repositorySuite(t *testing.T, open func(t *testing.T) *gorm.DB) {
 	})
 
 	t.Run("update adds and removes with events", func(t *testing.T) {
-		repo := newRepo(t, 10)
+		repo := newRepo(t)
 		alice, bob, carol := id(), id(), id()
 		r := newRoster(t, "Team", alice, bob)
 		require.NoError(t, repo.CreateChat(ctx, r, nil))
@@ -158,7 +160,7 @@ func repositorySuite(t *testing.T, open func(t *testing.T) *gorm.DB) {
 	})
 
 	t.Run("a failed update changes nothing", func(t *testing.T) {
-		repo := newRepo(t, 10)
+		repo := newRepo(t)
 		alice, outsider := id(), id()
 		r := newRoster(t, "Closed", alice)
 		require.NoError(t, repo.CreateChat(ctx, r, nil))
@@ -174,7 +176,7 @@ func repositorySuite(t *testing.T, open func(t *testing.T) *gorm.DB) {
 	})
 
 	t.Run("concurrent adds of one user: exactly one wins", func(t *testing.T) {
-		repo := newRepo(t, 10)
+		repo := newRepo(t)
 		alice, bob := id(), id()
 		r := newRoster(t, "Race", alice)
 		require.NoError(t, repo.CreateChat(ctx, r, nil))
@@ -200,29 +202,53 @@ func repositorySuite(t *testing.T, open func(t *testing.T) *gorm.DB) {
 		require.Equal(t, 1, wins)
 	})
 
-	t.Run("chat limit per user", func(t *testing.T) {
-		repo := newRepo(t, 2)
+	t.Run("chat list pages by activity, then id", func(t *testing.T) {
+		repo := newRepo(t)
 		alice, bob := id(), id()
-		require.NoError(t, repo.CreateChat(ctx, newRoster(t, "one", alice), nil))
-		require.NoError(t, repo.CreateChat(ctx, newRoster(t, "two", alice), nil))
-		third := newRoster(t, "three", bob, alice)
-		require.ErrorIs(t, repo.CreateChat(ctx, third, nil), domain.ErrChatLimitReached)
-		_, err := repo.Roster(ctx, third.Chat.ID)
-		require.ErrorIs(t, err, domain.ErrChatNotFound)
+		// Five chats of alice created at one instant (ties broken by id), one of bob's.
+		rosters := make([]domain.Roster, 5)
+		for i := range rosters {
+			rosters[i] = newRoster(t, "c", alice)
+			require.NoError(t, repo.CreateChat(ctx, rosters[i], nil))
+		}
+		require.NoError(t, repo.CreateChat(ctx, newRoster(t, "bob's", bob), nil))
+		// Activity a microsecond apart, the same time twice, an older time that must not
+		// move a chat back, and a chat that is not there.
+		require.NoError(t, repo.RecordActivity(ctx, []domain.Activity{
+			{ChatID: rosters[1].Chat.ID, At: at.Add(time.Microsecond)},
+			{ChatID: rosters[3].Chat.ID, At: at.Add(2 * time.Microsecond)},
+			{ChatID: id(), At: at.Add(time.Hour)},
+		}))
+		require.NoError(t, repo.RecordActivity(ctx, []domain.Activity{
+			{ChatID: rosters[1].Chat.ID, At: at.Add(time.Microsecond)},
+			{ChatID: rosters[3].Chat.ID, At: at.Add(-time.Hour)},
+		}))
+		// The rest tie at creation time: descending id.
+		want := []string{rosters[3].Chat.ID, rosters[1].Chat.ID, rosters[4].Chat.ID, rosters[2].Chat.ID, rosters[0].Chat.ID}
 
-		bobs := newRoster(t, "bob's", bob)
-		require.NoError(t, repo.CreateChat(ctx, bobs, nil))
-		_, err = repo.UpdateRoster(ctx, bobs.Chat.ID, func(ro *domain.Roster) ([]domain.Event, error) {
-			return nil, ro.Add(bob, alice)
-		})
-		require.ErrorIs(t, err, domain.ErrChatLimitReached)
-		ids, err := repo.UserChatIDs(ctx, alice)
+		var got []string
+		var after *domain.ChatPosition
+		for {
+			page, err := repo.UserChatsPage(ctx, alice, after, 2)
+			require.NoError(t, err)
+			for _, c := range page {
+				got = append(got, c.ID)
+			}
+			if len(page) < 2 {
+				break
+			}
+			last := page[len(page)-1]
+			after = &domain.ChatPosition{LastActivityAt: last.LastActivityAt, ChatID: last.ID}
+		}
+		require.Equal(t, want, got)
+
+		top, err := repo.UserChatsPage(ctx, alice, nil, 1)
 		require.NoError(t, err)
-		require.Len(t, ids, 2)
+		require.Equal(t, at.Add(2*time.Microsecond), top[0].LastActivityAt, "kept to the microsecond")
 	})
 
-	t.Run("concurrent joins cannot overshoot the chat limit", func(t *testing.T) {
-		repo := newRepo(t, 3)
+	t.Run("many members join at once", func(t *testing.T) {
+		repo := newRepo(t)
 		alice := id()
 		const n = 8
 		rosters := make([]domain.Roster, n)
@@ -235,22 +261,16 @@ func repositorySuite(t *testing.T, open func(t *testing.T) *gorm.DB) {
 			wg.Go(func() { errs[i] = repo.CreateChat(ctx, rosters[i], nil) })
 		}
 		wg.Wait()
-		wins := 0
 		for _, err := range errs {
-			if err == nil {
-				wins++
-			} else {
-				require.ErrorIs(t, err, domain.ErrChatLimitReached)
-			}
+			require.NoError(t, err)
 		}
-		require.Equal(t, 3, wins)
 		ids, err := repo.UserChatIDs(ctx, alice)
 		require.NoError(t, err)
-		require.Len(t, ids, 3)
+		require.Len(t, ids, n)
 	})
 
 	t.Run("outbox: oldest first, one claim, reschedule, delete", func(t *testing.T) {
-		repo := newRepo(t, 10)
+		repo := newRepo(t)
 		_, err := repo.OldestEvent(ctx)
 		require.ErrorIs(t, err, domain.ErrNoEvent)
 

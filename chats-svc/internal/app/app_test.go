@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,14 +24,40 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// fakeRepo serves a fixed set of chats for the queries.
+// fakeRepo serves a fixed set of chats for the queries, and records activity.
 type fakeRepo struct {
 	domain.Repository
-	chats []domain.Chat
+	chats    []domain.Chat
+	recorded [][]domain.Activity
 }
 
-func (f *fakeRepo) UserChats(context.Context, string) ([]domain.Chat, error) {
-	return slices.Clone(f.chats), nil
+// UserChatsPage orders the chats as the database does: latest activity first, ties by
+// descending id.
+func (f *fakeRepo) UserChatsPage(_ context.Context, _ string, after *domain.ChatPosition, limit int) ([]domain.Chat, error) {
+	sorted := slices.Clone(f.chats)
+	slices.SortFunc(sorted, func(x, y domain.Chat) int {
+		if c := y.LastActivityAt.Compare(x.LastActivityAt); c != 0 {
+			return c
+		}
+		return strings.Compare(y.ID, x.ID)
+	})
+	out := []domain.Chat{}
+	for _, c := range sorted {
+		if after != nil && (c.LastActivityAt.After(after.LastActivityAt) ||
+			(c.LastActivityAt.Equal(after.LastActivityAt) && c.ID >= after.ChatID)) {
+			continue
+		}
+		if len(out) == limit {
+			break
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (f *fakeRepo) RecordActivity(_ context.Context, batch []domain.Activity) error {
+	f.recorded = append(f.recorded, batch)
+	return nil
 }
 
 type fakeMessages struct {
@@ -60,18 +87,20 @@ func (f *fakeUsers) Users(_ context.Context, ids []string) ([]domain.User, error
 
 func TestListChatsOrderAndPages(t *testing.T) {
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	// Five chats created a minute apart; chats 0 and 2 have messages later than every
+	// Five chats created a minute apart; chats 0 and 2 had messages later than every
 	// creation, chat 0's being the latest.
 	chats := make([]domain.Chat, 5)
 	for i := range chats {
-		chats[i] = domain.Chat{ID: newID(), Title: "c", CreatedBy: "u", CreatedAt: base.Add(time.Duration(i) * time.Minute)}
+		at := base.Add(time.Duration(i) * time.Minute)
+		chats[i] = domain.Chat{ID: newID(), Title: "c", CreatedBy: "u", CreatedAt: at, LastActivityAt: at}
 	}
-	msg := func(chat int, at time.Duration) domain.Summary {
-		return domain.Summary{UnreadCount: 3, LastMessage: &domain.Message{ID: newID(), ChatID: chats[chat].ID, SenderID: "s", CreatedAt: base.Add(at)}}
+	chats[0].LastActivityAt = base.Add(time.Hour)
+	chats[2].LastActivityAt = base.Add(30 * time.Minute)
+	msg := func(chat int) domain.Summary {
+		return domain.Summary{UnreadCount: 3, LastMessage: &domain.Message{ID: newID(), ChatID: chats[chat].ID, SenderID: "s", CreatedAt: chats[chat].LastActivityAt}}
 	}
-	summaries := map[string]domain.Summary{chats[0].ID: msg(0, time.Hour), chats[2].ID: msg(2, 30*time.Minute)}
+	summaries := map[string]domain.Summary{chats[0].ID: msg(0), chats[2].ID: msg(2)}
 	want := []string{chats[0].ID, chats[2].ID, chats[4].ID, chats[3].ID, chats[1].ID}
-
 	messages := &fakeMessages{summaries: summaries}
 	users := &fakeUsers{}
 	a := app.New(app.Params{Repo: &fakeRepo{chats: chats}, Users: users, Messages: messages})
@@ -98,7 +127,56 @@ func TestListChatsOrderAndPages(t *testing.T) {
 	require.Equal(t, want, got)
 	require.Equal(t, 3, pages)
 	require.Len(t, messages.calls, pages, "one GetChatSummaries call per page")
+	for i, call := range messages.calls {
+		require.Equal(t, want[2*i:min(2*i+2, len(want))], call, "summaries of the page's chats only")
+	}
 	require.Equal(t, 1, users.calls, "only the first page has last messages to name")
+}
+
+func TestRecordActivity(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	chatA, chatB := newID(), newID()
+	tooMany := make([]domain.Activity, domain.MaxActivityBatch+1)
+	for i := range tooMany {
+		tooMany[i] = domain.Activity{ChatID: newID(), At: now}
+	}
+	cases := []struct {
+		name   string
+		caller app.Caller
+		batch  []domain.Activity
+		err    error
+		want   []domain.Activity
+	}{
+		{
+			"the latest per chat, future times clamped, malformed ids skipped",
+			app.Caller{UserID: "service:messages-svc", Service: true},
+			[]domain.Activity{
+				{ChatID: chatA, At: now.Add(-time.Minute)},
+				{ChatID: chatB, At: now.Add(time.Hour)},
+				{ChatID: chatA, At: now.Add(-time.Second)},
+				{ChatID: chatA, At: now.Add(-2 * time.Minute)},
+				{ChatID: "not-an-id", At: now},
+			},
+			nil,
+			[]domain.Activity{{ChatID: chatA, At: now.Add(-time.Second)}, {ChatID: chatB, At: now}},
+		},
+		{"the maximum batch", app.Caller{Service: true}, tooMany[:domain.MaxActivityBatch], nil, tooMany[:domain.MaxActivityBatch]},
+		{"a batch too large", app.Caller{Service: true}, tooMany, domain.ErrTooManyActivities, nil},
+		{"a user may not report activity", app.Caller{UserID: newID()}, []domain.Activity{{ChatID: chatA, At: now}}, domain.ErrForbidden, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			repo := &fakeRepo{}
+			a := app.New(app.Params{Repo: repo, Now: func() time.Time { return now }})
+			err := a.RecordActivity(context.Background(), tc.caller, tc.batch)
+			require.ErrorIs(t, err, tc.err)
+			if tc.err != nil {
+				require.Empty(t, repo.recorded, "a refused batch records nothing")
+				return
+			}
+			require.Equal(t, [][]domain.Activity{tc.want}, repo.recorded)
+		})
+	}
 }
 
 func TestListChatsBadInput(t *testing.T) {

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"cmp"
 	"context"
 	"encoding/base64"
 	"slices"
@@ -48,15 +47,12 @@ type ChatPage struct {
 	NextCursor string
 }
 
-// ListChats returns the user's chats ordered by latest activity: the time of the last
-// message, or the chat's creation when it has none.
-//
-// messages-svc owns messages, so it alone knows each chat's latest activity. Rather than
-// keep a copy in chats-svc (a write here per message sent, and a list that is wrong
-// whenever a notification is lost), the order is computed from one GetChatSummaries call
-// over all of the user's chats, which also yields the page's last messages and unread
-// counts. Its cost grows with the user's chat count, which is why that count is capped
-// (domain.MaxChatsPerUser, the most one call answers for).
+// ListChats returns a page of the user's chats ordered by latest activity: the time of the
+// last message, as messages-svc reported it (RecordActivity), or the chat's creation when
+// it has none. The page is read in that order from the database; one GetChatSummaries
+// call gives its chats' last messages and unread counts, and one GetUsers call names the
+// last messages' senders. Activity is reported asynchronously, so a message sent a moment
+// ago may show as last_message before it has moved its chat up.
 func (a *App) ListChats(ctx context.Context, q ListChats) (ChatPage, error) {
 	limit := q.Limit
 	if limit == 0 {
@@ -67,7 +63,7 @@ func (a *App) ListChats(ctx context.Context, q ListChats) (ChatPage, error) {
 	}
 	// The cursor is the position of the previous page's last chat: this page starts
 	// below it.
-	var cursor *position
+	var cursor *domain.ChatPosition
 	if q.Before != "" {
 		p, err := decodeCursor(q.Before)
 		if err != nil {
@@ -75,9 +71,16 @@ func (a *App) ListChats(ctx context.Context, q ListChats) (ChatPage, error) {
 		}
 		cursor = &p
 	}
-	chats, err := a.repo.UserChats(ctx, q.UserID)
+	// One row more than the page tells whether another page follows.
+	chats, err := a.repo.UserChatsPage(ctx, q.UserID, cursor, limit+1)
 	if err != nil || len(chats) == 0 {
 		return ChatPage{Items: []ChatView{}}, err
+	}
+	var page ChatPage
+	if len(chats) > limit {
+		chats = chats[:limit]
+		last := chats[limit-1]
+		page.NextCursor = encodeCursor(domain.ChatPosition{LastActivityAt: last.LastActivityAt, ChatID: last.ID})
 	}
 	ids := make([]string, len(chats))
 	for i, c := range chats {
@@ -87,34 +90,11 @@ func (a *App) ListChats(ctx context.Context, q ListChats) (ChatPage, error) {
 	if err != nil {
 		return ChatPage{}, err
 	}
-	type entry struct {
-		pos     position
-		chat    domain.Chat
-		summary domain.Summary
-	}
-	entries := make([]entry, 0, len(chats))
-	for _, c := range chats {
+	views := make([]ChatView, len(chats))
+	for i, c := range chats {
 		s := summaries[c.ID]
-		activity := c.CreatedAt
-		if s.LastMessage != nil {
-			activity = s.LastMessage.CreatedAt
-		}
-		p := position{activity: activity.UTC(), chatID: c.ID}
-		if cursor == nil || p.compare(*cursor) < 0 {
-			entries = append(entries, entry{pos: p, chat: c, summary: s})
-		}
-	}
-	slices.SortFunc(entries, func(x, y entry) int { return y.pos.compare(x.pos) })
-
-	var page ChatPage
-	if len(entries) > limit {
-		entries = entries[:limit]
-		page.NextCursor = entries[limit-1].pos.encode()
-	}
-	views := make([]ChatView, len(entries))
-	for i, e := range entries {
-		views[i] = ChatView{Chat: e.chat, UnreadCount: e.summary.UnreadCount}
-		if m := e.summary.LastMessage; m != nil {
+		views[i] = ChatView{Chat: c, UnreadCount: s.UnreadCount}
+		if m := s.LastMessage; m != nil {
 			views[i].LastMessage = &MessageView{Message: *m}
 		}
 	}
@@ -152,37 +132,24 @@ func (a *App) fillSenders(ctx context.Context, views []ChatView) error {
 	return nil
 }
 
-// position is a chat's place in the list: by latest activity, ties broken by id.
-type position struct {
-	activity time.Time
-	chatID   string
-}
-
-func (p position) compare(o position) int {
-	if c := p.activity.Compare(o.activity); c != 0 {
-		return c
-	}
-	return cmp.Compare(p.chatID, o.chatID)
-}
-
-// encode makes the opaque cursor clients pass back as ?before=.
-func (p position) encode() string {
-	raw := strconv.FormatInt(p.activity.UnixNano(), 10) + "." + p.chatID
+// encodeCursor makes the opaque cursor clients pass back as ?before=.
+func encodeCursor(p domain.ChatPosition) string {
+	raw := strconv.FormatInt(p.LastActivityAt.UnixNano(), 10) + "." + p.ChatID
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
-func decodeCursor(s string) (position, error) {
+func decodeCursor(s string) (domain.ChatPosition, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return position{}, domain.ErrInvalidCursor
+		return domain.ChatPosition{}, domain.ErrInvalidCursor
 	}
 	ns, id, ok := strings.Cut(string(raw), ".")
 	if !ok || !validID(id) {
-		return position{}, domain.ErrInvalidCursor
+		return domain.ChatPosition{}, domain.ErrInvalidCursor
 	}
 	n, err := strconv.ParseInt(ns, 10, 64)
 	if err != nil {
-		return position{}, domain.ErrInvalidCursor
+		return domain.ChatPosition{}, domain.ErrInvalidCursor
 	}
-	return position{activity: time.Unix(0, n).UTC(), chatID: id}, nil
+	return domain.ChatPosition{LastActivityAt: time.Unix(0, n).UTC(), ChatID: id}, nil
 }

@@ -18,10 +18,6 @@ const (
 	MaxMemberEmails = 100
 	// MaxEmailLength is the longest address SMTP allows (RFC 5321).
 	MaxEmailLength = 254
-	// MaxChatsPerUser caps the chats one user belongs to. The chat list orders all of them
-	// by the summaries of one messages.v1 GetChatSummaries call, which answers for at most
-	// 200 chats; a deployment may set a lower cap, never a higher one.
-	MaxChatsPerUser = 200
 )
 
 // Chat is a conversation between its members.
@@ -30,6 +26,9 @@ type Chat struct {
 	Title     string
 	CreatedBy string
 	CreatedAt time.Time
+	// LastActivityAt is when the chat's latest message was sent, as messages-svc reported
+	// it, or CreatedAt before any: the chat list is ordered by it.
+	LastActivityAt time.Time
 }
 
 // NewChat returns a chat with a valid title (trimmed, 1–MaxTitleLength characters).
@@ -43,7 +42,49 @@ func NewChat(id, title, createdBy string, now time.Time) (Chat, error) {
 	}
 	// Postgres keeps microseconds: truncating here makes what we return equal to what
 	// a later read returns, on either database.
-	return Chat{ID: id, Title: title, CreatedBy: createdBy, CreatedAt: now.UTC().Truncate(time.Microsecond)}, nil
+	at := now.UTC().Truncate(time.Microsecond)
+	return Chat{ID: id, Title: title, CreatedBy: createdBy, CreatedAt: at, LastActivityAt: at}, nil
+}
+
+// ChatPosition is a chat's place in a user's chat list, which runs from the most recent
+// activity down, ties broken by descending id.
+type ChatPosition struct {
+	LastActivityAt time.Time
+	ChatID         string
+}
+
+// MaxActivityBatch bounds one RecordActivity call.
+const MaxActivityBatch = 1000
+
+// Activity says that a chat had a message at At.
+type Activity struct {
+	ChatID string
+	At     time.Time
+}
+
+// CoalesceActivity keeps the latest activity of each chat, dropping the others (a batch
+// may name a chat more than once), and clamps times that lie in the future to now: a
+// sender's clock running ahead must not pin a chat to the top of everyone's list. Times
+// are kept to the microsecond, as Postgres stores them.
+func CoalesceActivity(batch []Activity, now time.Time) []Activity {
+	now = now.UTC().Truncate(time.Microsecond)
+	latest := make(map[string]int, len(batch))
+	out := make([]Activity, 0, len(batch))
+	for _, a := range batch {
+		at := a.At.UTC().Truncate(time.Microsecond)
+		if at.After(now) {
+			at = now
+		}
+		if i, ok := latest[a.ChatID]; ok {
+			if at.After(out[i].At) {
+				out[i].At = at
+			}
+			continue
+		}
+		latest[a.ChatID] = len(out)
+		out = append(out, Activity{ChatID: a.ChatID, At: at})
+	}
+	return out
 }
 
 // ParseEmail returns the trimmed address, or an error when it is not a bare address.

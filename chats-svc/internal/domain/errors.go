@@ -16,8 +16,6 @@ var (
 	ErrAlreadyMember = errors.New("already a member")
 	// ErrForbidden means the caller may see the chat but not do this.
 	ErrForbidden = errors.New("forbidden")
-	// ErrChatLimitReached means a user belongs to the maximum number of chats.
-	ErrChatLimitReached = errors.New("chat limit reached")
 	// ErrUnavailable means a dependency (another service) cannot answer now.
 	ErrUnavailable = errors.New("dependency unavailable")
 	// ErrEventRejected means messages-svc refused an event for good: retrying cannot help.
@@ -40,3 +38,6 @@ var (
 	ErrInvalidLimit  = errors.New("limit is out of range")
 	ErrInvalidCursor = errors.New("cursor is malformed")
 )
+
+// ErrTooManyActivities means a RecordActivity batch exceeds MaxActivityBatch.
+var ErrTooManyActivities = errors.New("too many activities in one batch")

@@ -15,8 +15,7 @@ type MembershipChange struct {
 // Repository stores chats and their members, and records events with the change that
 // produced them.
 type Repository interface {
-	// CreateChat stores a new chat with its members and events, all or nothing. It fails
-	// with ErrChatLimitReached when a member belongs to too many chats already.
+	// CreateChat stores a new chat with its members and events, all or nothing.
 	CreateChat(ctx context.Context, roster Roster, events []Event) error
 	// UpdateRoster loads the chat's roster, lets update change it and name the events to
 	// record, and stores the change with the events in one transaction; concurrent updates
@@ -24,8 +23,12 @@ type Repository interface {
 	UpdateRoster(ctx context.Context, chatID string, update func(*Roster) ([]Event, error)) (MembershipChange, error)
 	// Roster returns the chat with its members, or ErrChatNotFound.
 	Roster(ctx context.Context, chatID string) (Roster, error)
-	// UserChats returns every chat userID belongs to, in no particular order.
-	UserChats(ctx context.Context, userID string) ([]Chat, error)
+	// UserChatsPage returns up to limit of userID's chats in list order (latest activity
+	// first, ties by descending id), starting after `after`, or at the top when it is nil.
+	UserChatsPage(ctx context.Context, userID string, after *ChatPosition, limit int) ([]Chat, error)
+	// RecordActivity moves each chat's LastActivityAt forward to the activity's time, never
+	// back; unknown chats are skipped. The batch names each chat once.
+	RecordActivity(ctx context.Context, batch []Activity) error
 	// ChatMemberIDs returns the members of a chat; none for an unknown chat.
 	ChatMemberIDs(ctx context.Context, chatID string) ([]string, error)
 	// UserChatIDs returns the ids of every chat userID belongs to.

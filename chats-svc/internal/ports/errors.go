@@ -12,19 +12,18 @@ import (
 
 // API.md error codes of chats-svc.
 const (
-	CodeChatNotFound     = "chat_not_found"
-	CodeUserNotFound     = "user_not_found"
-	CodeMemberNotFound   = "member_not_found"
-	CodeAlreadyMember    = "already_member"
-	CodeChatLimitReached = "chat_limit_reached"
-	CodeTitleRequired    = "title_required"
-	CodeTitleTooLong     = "title_too_long"
-	CodeTooManyMembers   = "too_many_members"
-	CodeEmailRequired    = "email_required"
-	CodeInvalidEmail     = "invalid_email"
-	CodeInvalidLimit     = "invalid_limit"
-	CodeInvalidCursor    = "invalid_cursor"
-	messageUnavailable   = "a dependency is unavailable; try again"
+	CodeChatNotFound   = "chat_not_found"
+	CodeUserNotFound   = "user_not_found"
+	CodeMemberNotFound = "member_not_found"
+	CodeAlreadyMember  = "already_member"
+	CodeTitleRequired  = "title_required"
+	CodeTitleTooLong   = "title_too_long"
+	CodeTooManyMembers = "too_many_members"
+	CodeEmailRequired  = "email_required"
+	CodeInvalidEmail   = "invalid_email"
+	CodeInvalidLimit   = "invalid_limit"
+	CodeInvalidCursor  = "invalid_cursor"
+	messageUnavailable = "a dependency is unavailable; try again"
 )
 
 // domainErrors maps each domain sentinel to its HTTP status and code, once for the port.
@@ -37,7 +36,6 @@ var domainErrors = []struct {
 	{domain.ErrUserNotFound, http.StatusNotFound, CodeUserNotFound},
 	{domain.ErrMemberNotFound, http.StatusNotFound, CodeMemberNotFound},
 	{domain.ErrAlreadyMember, http.StatusConflict, CodeAlreadyMember},
-	{domain.ErrChatLimitReached, http.StatusConflict, CodeChatLimitReached},
 	{domain.ErrForbidden, http.StatusForbidden, httpx.CodeForbidden},
 	{domain.ErrTitleRequired, http.StatusBadRequest, CodeTitleRequired},
 	{domain.ErrTitleTooLong, http.StatusBadRequest, CodeTitleTooLong},
@@ -72,6 +70,8 @@ func toGRPCCode(err error) codes.Code {
 		return codes.PermissionDenied
 	case errors.Is(err, domain.ErrChatNotFound):
 		return codes.NotFound
+	case errors.Is(err, domain.ErrTooManyActivities):
+		return codes.InvalidArgument
 	default:
 		return codes.Internal
 	}

@@ -3,11 +3,13 @@ package ports
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/convene/convene/chats-svc/internal/app"
+	"github.com/convene/convene/chats-svc/internal/domain"
 	"github.com/convene/convene/platform/authn"
 	chatsv1 "github.com/convene/convene/proto/chats/v1"
 )
@@ -58,6 +60,22 @@ func (s *GRPCServer) ListUserChats(ctx context.Context, req *chatsv1.ListUserCha
 		return nil, s.toStatus(ctx, err)
 	}
 	return &chatsv1.ListUserChatsResponse{ChatIds: ids}, nil
+}
+
+// RecordActivity implements chatsv1.ChatsServiceServer.
+func (s *GRPCServer) RecordActivity(ctx context.Context, req *chatsv1.RecordActivityRequest) (*chatsv1.RecordActivityResponse, error) {
+	batch := make([]domain.Activity, len(req.GetActivities()))
+	for i, a := range req.GetActivities() {
+		at, err := time.Parse(time.RFC3339Nano, a.GetLastActivityAt())
+		if err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "activities[%d].last_activity_at %q is not RFC 3339", i, a.GetLastActivityAt())
+		}
+		batch[i] = domain.Activity{ChatID: a.GetChatId(), At: at}
+	}
+	if err := s.app.RecordActivity(ctx, caller(ctx), batch); err != nil {
+		return nil, s.toStatus(ctx, err)
+	}
+	return &chatsv1.RecordActivityResponse{}, nil
 }
 
 // caller is the identity grpcx's server interceptor verified: every call has one.

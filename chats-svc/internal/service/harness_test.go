@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/convene/convene/chats-svc/internal/domain"
+	"github.com/convene/convene/chats-svc/internal/app"
 	"github.com/convene/convene/chats-svc/internal/service"
 	"github.com/convene/convene/platform/authn"
 	"github.com/convene/convene/platform/config"
@@ -108,8 +109,8 @@ func (f *fakeMessages) setLastMessage(chatID string, sender *usersv1.User, text 
 }
 
 func (f *fakeMessages) GetChatSummaries(_ context.Context, req *messagesv1.GetChatSummariesRequest) (*messagesv1.GetChatSummariesResponse, error) {
-	// messages-svc answers for at most 200 chats per call.
-	if len(req.GetChatIds()) > domain.MaxChatsPerUser {
+	// messages-svc answers for at most 200 chats per call (a page of the chat list).
+	if len(req.GetChatIds()) > app.MaxPageSize {
 		return nil, status.Error(codes.InvalidArgument, "too many chats")
 	}
 	f.mu.Lock()
@@ -173,7 +174,6 @@ func serveGRPC(t testing.TB, addr string, register func(*grpc.Server)) string {
 }
 
 type options struct {
-	maxChats        int
 	writesPerMinute int
 	// messagesDown starts chats-svc with messages-svc not listening; startMessages
 	// brings it up.
@@ -194,9 +194,6 @@ type harness struct {
 
 func start(t testing.TB, o options) *harness {
 	t.Helper()
-	if o.maxChats == 0 {
-		o.maxChats = domain.MaxChatsPerUser
-	}
 	if o.writesPerMinute == 0 {
 		o.writesPerMinute = 10_000
 	}
@@ -229,7 +226,6 @@ func start(t testing.TB, o options) *harness {
 		return map[string]string{"USERS_SVC_GRPC_ADDRS": usersAddr, "MESSAGES_SVC_GRPC_ADDRS": h.messagesAddr}[k]
 	})
 	svc, err := service.New(ctx, deps, service.Settings{
-		MaxChatsPerUser:   o.maxChats,
 		WritesPerMinute:   o.writesPerMinute,
 		RelayPollInterval: 50 * time.Millisecond,
 		RelayMinBackoff:   20 * time.Millisecond,
@@ -317,6 +313,45 @@ func (h *harness) do(user *usersv1.User, method, path string, body any) response
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(h.t, err)
 	return response{Status: resp.StatusCode, Header: resp.Header, Body: raw}
+}
+
+// recordActivity reports chats' activity over chats.v1 as messages-svc does.
+func (h *harness) recordActivity(activity map[string]time.Time) {
+	h.t.Helper()
+	req := &chatsv1.RecordActivityRequest{}
+	for id, at := range activity {
+		req.Activities = append(req.Activities, &chatsv1.ChatActivity{ChatId: id, LastActivityAt: at.UTC().Format(time.RFC3339Nano)})
+	}
+	_, err := h.chats.RecordActivity(context.Background(), req)
+	require.NoError(h.t, err)
+}
+
+// listAll walks user's chat list in pages of limit and returns every chat in order, and
+// the number of pages.
+func (h *harness) listAll(user *usersv1.User, limit int) ([]chatBody, int) {
+	h.t.Helper()
+	var all []chatBody
+	cursor, pages := "", 0
+	for {
+		path := "/api/v1/chats?limit=" + strconv.Itoa(limit)
+		if cursor != "" {
+			path += "&before=" + cursor
+		}
+		r := h.do(user, http.MethodGet, path, nil)
+		require.Equal(h.t, http.StatusOK, r.Status, string(r.Body))
+		var page struct {
+			Items      []chatBody `json:"items"`
+			NextCursor string     `json:"next_cursor"`
+		}
+		r.decode(h.t, &page)
+		pages++
+		require.LessOrEqual(h.t, len(page.Items), limit)
+		all = append(all, page.Items...)
+		if page.NextCursor == "" {
+			return all, pages
+		}
+		cursor = page.NextCursor
+	}
 }
 
 // userCtx is a context whose gRPC calls carry user's identity, as messages-svc's calls

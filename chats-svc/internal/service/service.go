@@ -15,7 +15,6 @@ import (
 
 	"github.com/convene/convene/chats-svc/internal/adapters"
 	"github.com/convene/convene/chats-svc/internal/app"
-	"github.com/convene/convene/chats-svc/internal/domain"
 	"github.com/convene/convene/chats-svc/internal/ports"
 	"github.com/convene/convene/chats-svc/migrations"
 	"github.com/convene/convene/platform/config"
@@ -33,9 +32,6 @@ const Name = "chats-svc"
 
 // Settings are chats-svc's own settings, read from the environment on top of config.Base.
 type Settings struct {
-	// MaxChatsPerUser caps the chats one user belongs to (CHATS_MAX_PER_USER, 1 to
-	// domain.MaxChatsPerUser).
-	MaxChatsPerUser int
 	// WritesPerMinute bounds each user's chat creations, member additions and removals
 	// (CHATS_WRITES_PER_MINUTE).
 	WritesPerMinute int
@@ -52,7 +48,6 @@ type Settings struct {
 // LoadSettings reads Settings; malformed values are reported by env.Err.
 func LoadSettings(env *config.Env) Settings {
 	return Settings{
-		MaxChatsPerUser:   env.Int("CHATS_MAX_PER_USER", domain.MaxChatsPerUser),
 		WritesPerMinute:   env.Int("CHATS_WRITES_PER_MINUTE", 60),
 		RelayPollInterval: env.Duration("EVENT_RELAY_POLL_INTERVAL", time.Second),
 		RelayMinBackoff:   env.Duration("EVENT_RELAY_MIN_BACKOFF", 250*time.Millisecond),
@@ -78,9 +73,6 @@ type Service struct {
 // New opens the database (applying migrations), connects to users-svc and messages-svc,
 // builds the HTTP and gRPC ports and starts the event relay. Close releases it all.
 func New(ctx context.Context, deps *server.Deps, s Settings) (*Service, error) {
-	if s.MaxChatsPerUser < 1 || s.MaxChatsPerUser > domain.MaxChatsPerUser {
-		return nil, fmt.Errorf("CHATS_MAX_PER_USER must be between 1 and %d", domain.MaxChatsPerUser)
-	}
 	if s.WritesPerMinute < 1 {
 		return nil, errors.New("CHATS_WRITES_PER_MINUTE must be positive")
 	}
@@ -101,7 +93,7 @@ func New(ctx context.Context, deps *server.Deps, s Settings) (*Service, error) {
 	}
 	messages := adapters.NewMessagesClient(messagesv1.NewMessagesServiceClient(messagesConn))
 
-	store := adapters.NewRepository(adapters.RepositoryParams{DB: gdb, MaxChatsPerUser: s.MaxChatsPerUser})
+	store := adapters.NewRepository(adapters.RepositoryParams{DB: gdb})
 	relay := app.NewEventRelay(app.RelayParams{
 		Outbox:       store,
 		Publisher:    messages,

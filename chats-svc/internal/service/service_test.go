@@ -1,7 +1,9 @@
 package service_test
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -90,34 +92,18 @@ func TestListChats(t *testing.T) {
 	for i := range chats {
 		chats[i] = h.createChat(alice, "chat "+strconv.Itoa(i), bob)
 	}
-	now := time.Now()
-	h.messages.setLastMessage(chats[0].ID, bob, "latest", now.Add(2*time.Hour), 4)
-	h.messages.setLastMessage(chats[2].ID, alice, "earlier", now.Add(time.Hour), 0)
+	// Reported one after the other, so that chat 0's activity is the later one: chats-svc
+	// clamps times in the future to its own clock.
+	earlier := time.Now()
+	h.messages.setLastMessage(chats[2].ID, alice, "earlier", earlier, 0)
+	h.recordActivity(map[string]time.Time{chats[2].ID: earlier})
+	latest := time.Now()
+	h.messages.setLastMessage(chats[0].ID, bob, "latest", latest, 4)
+	h.recordActivity(map[string]time.Time{chats[0].ID: latest})
 	want := []string{chats[0].ID, chats[2].ID, chats[4].ID, chats[3].ID, chats[1].ID}
 
 	callsBefore := h.messages.calls()
-	var got []chatBody
-	cursor, pages := "", 0
-	for {
-		path := "/api/v1/chats?limit=2"
-		if cursor != "" {
-			path += "&before=" + cursor
-		}
-		r := h.do(alice, http.MethodGet, path, nil)
-		require.Equal(t, http.StatusOK, r.Status, string(r.Body))
-		var page struct {
-			Items      []chatBody `json:"items"`
-			NextCursor string     `json:"next_cursor"`
-		}
-		r.decode(t, &page)
-		pages++
-		require.LessOrEqual(t, len(page.Items), 2)
-		got = append(got, page.Items...)
-		if page.NextCursor == "" {
-			break
-		}
-		cursor = page.NextCursor
-	}
+	got, pages := h.listAll(alice, 2)
 	require.Equal(t, 3, pages)
 	require.Equal(t, pages, h.messages.calls()-callsBefore, "one GetChatSummaries call per page")
 	ids := make([]string, len(got))
@@ -389,21 +375,6 @@ func TestEventsWaitForMessagesSvc(t *testing.T) {
 func TestLimits(t *testing.T) {
 	t.Parallel()
 
-	t.Run("chats per user", func(t *testing.T) {
-		t.Parallel()
-		h := start(t, options{maxChats: 2})
-		alice, bob := h.users.add("alice"), h.users.add("bob")
-		h.createChat(alice, "one")
-		h.createChat(alice, "two")
-		r := h.do(bob, http.MethodPost, "/api/v1/chats", map[string]any{"title": "three", "member_emails": []string{alice.GetEmail()}})
-		require.Equal(t, http.StatusConflict, r.Status)
-		require.Equal(t, "chat_limit_reached", r.errorCode())
-		bobs := h.createChat(bob, "bob's")
-		r = h.do(bob, http.MethodPost, "/api/v1/chats/"+bobs.ID+"/members", map[string]string{"email": alice.GetEmail()})
-		require.Equal(t, http.StatusConflict, r.Status)
-		require.Equal(t, "chat_limit_reached", r.errorCode())
-	})
-
 	t.Run("writes per minute", func(t *testing.T) {
 		t.Parallel()
 		h := start(t, options{writesPerMinute: 3})
@@ -419,4 +390,85 @@ func TestLimits(t *testing.T) {
 		require.Equal(t, http.StatusOK, h.do(alice, http.MethodGet, "/api/v1/chats", nil).Status)
 		h.createChat(bob, "mine")
 	})
+}
+
+// TestChatListBeyond200 lists a user's 250 chats over pages in activity order, and moves an
+// old chat to the top with reported activity. Each page asks messages-svc about its own
+// chats only, so there is no cap on how many chats a user is in.
+func TestChatListBeyond200(t *testing.T) {
+	t.Parallel()
+	h := start(t, options{})
+	alice := h.users.add("alice")
+	const n = 250
+	created := make([]string, n)
+	for i := range created {
+		created[i] = h.createChat(alice, "chat "+strconv.Itoa(i)).ID
+	}
+	// Newest first: creation order reversed (creation times are a request apart).
+	want := slices.Clone(created)
+	slices.Reverse(want)
+
+	ids := func(cs []chatBody) []string {
+		out := make([]string, len(cs))
+		for i, c := range cs {
+			out[i] = c.ID
+		}
+		return out
+	}
+	for _, limit := range []int{50, 200} {
+		got, pages := h.listAll(alice, limit)
+		require.Equal(t, want, ids(got), "limit %d", limit)
+		require.Equal(t, (n+limit-1)/limit, pages, "limit %d", limit)
+	}
+
+	// A message in the oldest chat moves it to the top; the others keep their order.
+	h.recordActivity(map[string]time.Time{created[0]: time.Now()})
+	got, _ := h.listAll(alice, 100)
+	require.Equal(t, append([]string{created[0]}, want[:n-1]...), ids(got))
+
+	// Older activity reported late, or twice, moves nothing back.
+	h.recordActivity(map[string]time.Time{created[0]: time.Now().Add(-time.Hour), created[1]: time.Now().Add(-time.Hour)})
+	got, _ = h.listAll(alice, 100)
+	require.Equal(t, append([]string{created[0]}, want[:n-1]...), ids(got))
+}
+
+func TestRecordActivityOverGRPC(t *testing.T) {
+	t.Parallel()
+	h := start(t, options{})
+	alice := h.users.add("alice")
+	older, newer := h.createChat(alice, "older"), h.createChat(alice, "newer")
+	ctx := t.Context()
+	at := time.Now().UTC().Format(time.RFC3339Nano)
+	activity := func(n int, chatID, at string) *chatsv1.RecordActivityRequest {
+		req := &chatsv1.RecordActivityRequest{}
+		for range n {
+			req.Activities = append(req.Activities, &chatsv1.ChatActivity{ChatId: chatID, LastActivityAt: at})
+		}
+		return req
+	}
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		req  *chatsv1.RecordActivityRequest
+		code codes.Code
+	}{
+		{"a user may not report activity", userCtx(alice), activity(1, older.ID, at), codes.PermissionDenied},
+		{"a time that is not RFC 3339", ctx, activity(1, older.ID, "yesterday"), codes.InvalidArgument},
+		{"more than 1000 activities", ctx, activity(1001, older.ID, at), codes.InvalidArgument},
+		{"an empty batch", ctx, activity(0, older.ID, at), codes.OK},
+		{"malformed and unknown chat ids are skipped", ctx, &chatsv1.RecordActivityRequest{Activities: []*chatsv1.ChatActivity{
+			{ChatId: "nope", LastActivityAt: at}, {ChatId: uuid.Must(uuid.NewV7()).String(), LastActivityAt: at},
+		}}, codes.OK},
+	} {
+		_, err := h.chats.RecordActivity(tc.ctx, tc.req)
+		require.Equal(t, tc.code, status.Code(err), "%s: %v", tc.name, err)
+	}
+	// None of the refused calls moved the older chat up.
+	got, _ := h.listAll(alice, 10)
+	require.Equal(t, []string{newer.ID, older.ID}, []string{got[0].ID, got[1].ID})
+
+	_, err := h.chats.RecordActivity(ctx, activity(1000, older.ID, at))
+	require.NoError(t, err, "the maximum batch, one chat named 1000 times")
+	got, _ = h.listAll(alice, 10)
+	require.Equal(t, []string{older.ID, newer.ID}, []string{got[0].ID, got[1].ID})
 }

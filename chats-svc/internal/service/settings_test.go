@@ -7,7 +7,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/convene/convene/chats-svc/internal/domain"
 	"github.com/convene/convene/chats-svc/internal/service"
 	"github.com/convene/convene/platform/config"
 	"github.com/convene/convene/platform/server"
@@ -17,16 +16,15 @@ func TestSettings(t *testing.T) {
 	env := config.FromMap(map[string]string{"CHATS_WRITES_PER_MINUTE": "many", "EVENT_RELAY_POLL_INTERVAL": "200ms"})
 	s := service.LoadSettings(env)
 	require.ErrorContains(t, env.Err(), "CHATS_WRITES_PER_MINUTE")
-	require.Equal(t, domain.MaxChatsPerUser, s.MaxChatsPerUser)
+	require.Equal(t, 60, s.WritesPerMinute)
 	require.Equal(t, 200*time.Millisecond, s.RelayPollInterval)
 
 	for _, tc := range []struct {
 		name string
 		s    service.Settings
 	}{
-		{"chat cap above what one summaries call answers", service.Settings{MaxChatsPerUser: domain.MaxChatsPerUser + 1, WritesPerMinute: 1}},
-		{"no chats allowed", service.Settings{MaxChatsPerUser: 0, WritesPerMinute: 1}},
-		{"no writes allowed", service.Settings{MaxChatsPerUser: 1, WritesPerMinute: 0}},
+		{"no writes allowed", service.Settings{WritesPerMinute: 0}},
+		{"negative writes", service.Settings{WritesPerMinute: -1}},
 	} {
 		_, err := service.New(context.Background(), &server.Deps{}, tc.s)
 		require.Error(t, err, tc.name)

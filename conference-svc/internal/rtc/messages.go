@@ -74,6 +74,10 @@ type (
 	Tracks struct {
 		Tracks []TrackInfo `json:"tracks"`
 	}
+	// ActiveSpeaker names who is speaking now.
+	ActiveSpeaker struct {
+		UserID string `json:"user_id"`
+	}
 )
 
 func (Waiting) messageType() string           { return "waiting" }
@@ -87,6 +91,7 @@ func (RoleChanged) messageType() string       { return "role_changed" }
 func (Removed) messageType() string           { return "removed" }
 func (Ended) messageType() string             { return "ended" }
 func (Tracks) messageType() string            { return "tracks" }
+func (ActiveSpeaker) messageType() string     { return "active_speaker" }
 
 // Type returns the frame type of m.
 func Type(m Message) string { return m.messageType() }

@@ -50,6 +50,17 @@ type PublishedTrack interface {
 	Info() TrackInfo
 }
 
+// Loud is a published audio track whose loudness the media layer measures.
+type Loud interface {
+	// Loudness is the mean loudness since the previous call: 0 is silence, 127 the
+	// loudest (RFC 6464 levels, inverted).
+	Loudness() float64
+}
+
+// speakerThreshold is the mean loudness (about -57 dBov) above which someone counts as
+// speaking rather than as background noise.
+const speakerThreshold = 70
+
 // Identity is who a session belongs to and the role they enter with.
 type Identity struct {
 	UserID   string
@@ -75,7 +86,9 @@ type RoomParams struct {
 	EmptyTimeout time.Duration
 	// ICEServers are handed to every participant that joins.
 	ICEServers []ICEServer
-	Observer   Observer
+	// SpeakerInterval is how often the loudest microphone is looked for (0: never).
+	SpeakerInterval time.Duration
+	Observer        Observer
 	// OnClosed is called once, under the room's lock, when the room closes so that the
 	// registry forgets it: ended is true when the conference ended, false when the room
 	// emptied before it ever went live or the process is shutting down.
@@ -120,6 +133,8 @@ type Room struct {
 	closed    bool
 	emptyStop *time.Timer
 	emptyGen  uint64
+	speaker   string
+	stop      chan struct{}
 }
 
 // NewRoom returns an open, empty room.
@@ -127,12 +142,71 @@ func NewRoom(p RoomParams) *Room {
 	if p.Log == nil {
 		p.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Room{
+	r := &Room{
 		p:            p,
 		waitingRoom:  p.WaitingRoom,
 		participants: map[string]*Participant{},
 		admitted:     map[string]bool{},
 		removed:      map[string]bool{},
+		stop:         make(chan struct{}),
+	}
+	if p.SpeakerInterval > 0 {
+		go r.watchSpeakers()
+	}
+	return r
+}
+
+// watchSpeakers announces the loudest microphone whenever it changes, until the room closes.
+func (r *Room) watchSpeakers() {
+	t := time.NewTicker(r.p.SpeakerInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-t.C:
+			r.pickSpeaker()
+		}
+	}
+}
+
+// pickSpeaker finds the loudest microphone above the threshold. Silence keeps the last
+// speaker: the highlight should not flicker in every pause.
+func (r *Room) pickSpeaker() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	loudest, best := "", float64(speakerThreshold)
+	joined := r.joinedLocked()
+	for _, p := range joined {
+		for _, t := range p.tracks {
+			l, ok := t.(Loud)
+			if !ok || t.Info().Source != "mic" {
+				continue
+			}
+			if v := l.Loudness(); v >= best {
+				loudest, best = p.id.UserID, v
+			}
+		}
+	}
+	if loudest == "" || loudest == r.speaker {
+		return
+	}
+	r.speaker = loudest
+	for _, q := range joined {
+		q.session.Send(ActiveSpeaker{UserID: loudest})
+	}
+}
+
+// closeLocked marks the room closed and stops its timers.
+func (r *Room) closeLocked() {
+	r.closed = true
+	close(r.stop)
+	if r.emptyStop != nil {
+		r.emptyStop.Stop()
+		r.emptyStop = nil
 	}
 }
 
@@ -221,6 +295,9 @@ func (r *Room) enterLocked(p *Participant) {
 		}
 	}
 	p.session.Send(Tracks{Tracks: r.tracksForLocked(p)})
+	if r.speaker != "" {
+		p.session.Send(ActiveSpeaker{UserID: r.speaker})
+	}
 	if p.id.Role == RoleHost {
 		p.session.Send(r.lobbyLocked())
 	}
@@ -250,6 +327,9 @@ func (r *Room) dropLocked(p *Participant) {
 	case stateWaiting:
 		r.lobbyChangedLocked()
 	case stateJoined:
+		if r.speaker == p.id.UserID {
+			r.speaker = ""
+		}
 		others := r.joinedLocked()
 		for _, t := range sortedTracks(p) {
 			for _, q := range others {
@@ -516,11 +596,7 @@ func (r *Room) emptyTimeout(gen uint64) {
 }
 
 func (r *Room) endLocked() {
-	r.closed = true
-	if r.emptyStop != nil {
-		r.emptyStop.Stop()
-		r.emptyStop = nil
-	}
+	r.closeLocked()
 	for _, p := range r.allLocked() {
 		p.state = stateGone
 		p.session.Send(Ended{})
@@ -543,11 +619,7 @@ func (r *Room) Shutdown() {
 	if r.closed {
 		return
 	}
-	r.closed = true
-	if r.emptyStop != nil {
-		r.emptyStop.Stop()
-		r.emptyStop = nil
-	}
+	r.closeLocked()
 	for _, p := range r.allLocked() {
 		p.state = stateGone
 		p.session.Close()
@@ -567,7 +639,7 @@ func (r *Room) closeIfAbandonedLocked() {
 	if r.live || r.closed || len(r.participants) > 0 {
 		return
 	}
-	r.closed = true
+	r.closeLocked()
 	if r.p.OnClosed != nil {
 		r.p.OnClosed(r, false)
 	}

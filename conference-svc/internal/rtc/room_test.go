@@ -431,3 +431,57 @@ func TestEncode(t *testing.T) {
 		require.Equal(t, tc.want, string(b))
 	}
 }
+
+type loudTrack struct {
+	info TrackInfo
+	mu   sync.Mutex
+	loud float64
+}
+
+func (t *loudTrack) Info() TrackInfo { return t.info }
+func (t *loudTrack) Loudness() float64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.loud
+}
+func (t *loudTrack) set(v float64) { t.mu.Lock(); t.loud = v; t.mu.Unlock() }
+
+func TestActiveSpeaker(t *testing.T) {
+	r := NewRoom(RoomParams{ConferenceID: "c", SpeakerInterval: time.Hour})
+	defer r.Close()
+	a := join(t, r, "a", RoleHost)
+	b := join(t, r, "b", RoleParticipant)
+	am := &loudTrack{info: TrackInfo{TrackID: "am", Kind: "audio", Source: "mic"}}
+	bm := &loudTrack{info: TrackInfo{TrackID: "bm", Kind: "audio", Source: "mic"}}
+	bs := &loudTrack{info: TrackInfo{TrackID: "bs", Kind: "audio", Source: "screen"}, loud: 127}
+	require.NoError(t, r.Publish(a.p, am))
+	require.NoError(t, r.Publish(b.p, bm))
+	require.NoError(t, r.Publish(b.p, bs))
+
+	steps := []struct {
+		name string
+		a, b float64
+		want string // "" = no new announcement
+	}{
+		{"silence announces nobody (a loud screen share does not count)", 0, 0, ""},
+		{"background noise is not speech", 50, 60, ""},
+		{"b speaks", 40, 100, "b"},
+		{"b keeps speaking: no repeat", 40, 100, ""},
+		{"a pause keeps the last speaker", 0, 0, ""},
+		{"a speaks louder", 110, 90, "a"},
+	}
+	for _, st := range steps {
+		a.s.types()
+		am.set(st.a)
+		bm.set(st.b)
+		r.pickSpeaker()
+		got := a.s.last("active_speaker")
+		if st.want == "" {
+			require.Nil(t, got, st.name)
+		} else {
+			require.Equal(t, ActiveSpeaker{UserID: st.want}, got, st.name)
+		}
+	}
+	late := join(t, r, "c", RoleParticipant)
+	require.Equal(t, ActiveSpeaker{UserID: "a"}, late.s.last("active_speaker"), "a newcomer learns who speaks")
+}

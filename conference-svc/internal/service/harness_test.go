@@ -116,9 +116,40 @@ type harness struct {
 	grpcAddr string
 	teams    *fakeTeams
 	signer   *authn.Signer
+	dbURL    string
+	resolver *testResolver
+}
+
+// testResolver knows the fake teams-svc and every conference-svc instance the test runs.
+type testResolver struct {
+	mu        sync.Mutex
+	instances map[string][]discovery.Instance
+}
+
+func (r *testResolver) add(service string, in discovery.Instance) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.instances[service] = append(r.instances[service], in)
+}
+
+func (r *testResolver) Instances(_ context.Context, service string) ([]discovery.Instance, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.instances[service]) == 0 {
+		return nil, discovery.ErrNoInstance
+	}
+	return append([]discovery.Instance(nil), r.instances[service]...), nil
+}
+
+func (r *testResolver) Watch(ctx context.Context, service string, fn func([]discovery.Instance)) {
+	in, _ := r.Instances(ctx, service)
+	fn(in)
 }
 
 type harnessOptions struct {
+	// cluster starts another instance of the same service: same database, Redis and
+	// teams-svc, each instance known to the other's discovery.
+	cluster      *harness
 	sqlite       bool
 	emptyTimeout time.Duration
 	createLimit  int
@@ -126,16 +157,28 @@ type harnessOptions struct {
 
 func startService(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
-	teams := startFakeTeams(t)
+	var teams *fakeTeams
+	var resolver *testResolver
+	if o.cluster != nil {
+		teams, resolver = o.cluster.teams, o.cluster.resolver
+	} else {
+		teams = startFakeTeams(t)
+		resolver = &testResolver{instances: map[string][]discovery.Instance{}}
+		resolver.add("teams-svc", discovery.Instance{ID: "teams", GRPCAddr: teams.addr})
+	}
 	base := config.Base{
 		Service: Name, Instance: "test-" + testkit.RandomHex(4),
 		HTTPAddr: testkit.FreeAddr(t), GRPCAddr: testkit.FreeAddr(t), AdvertiseHost: "127.0.0.1",
 		SQLitePath: filepath.Join(t.TempDir(), "conference.db"), RedisURL: testkit.RequireRedis(t),
 		InternalSecret: testkit.Secret, LogLevel: testLogLevel(), LogFormat: "text", ShutdownGrace: 5 * time.Second,
 	}
-	if !o.sqlite {
+	switch {
+	case o.cluster != nil:
+		base.DatabaseURL = o.cluster.dbURL
+	case !o.sqlite:
 		base.DatabaseURL = testkit.NewPostgresDB(t)
 	}
+	resolver.add(Name, discovery.Instance{ID: base.Instance, HTTPAddr: base.HTTPAddr, GRPCAddr: base.GRPCAddr})
 	cfg := Config{
 		Base: base, MediaUDPAddr: "127.0.0.1:0", EmptyRoomTimeout: o.emptyTimeout,
 		CreatePerMinute: o.createLimit, FramesPerSecond: 50, FrameBurst: 100,
@@ -150,12 +193,7 @@ func startService(t testing.TB, o harnessOptions) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	deps, err := server.NewDeps(ctx, cfg.Base)
 	require.NoError(t, err)
-	deps.Resolver = discovery.NewStatic(func(key string) string {
-		if key == "TEAMS_SVC_GRPC_ADDRS" {
-			return teams.addr
-		}
-		return ""
-	})
+	deps.Resolver = resolver
 	svc, err := New(ctx, cfg, deps)
 	require.NoError(t, err)
 	done := make(chan error, 1)
@@ -169,7 +207,8 @@ func startService(t testing.TB, o harnessOptions) *harness {
 			t.Error("conference-svc did not stop")
 		}
 	})
-	h := &harness{base: "http://" + cfg.HTTPAddr, grpcAddr: cfg.GRPCAddr, teams: teams, signer: authn.NewSigner(testkit.Secret)}
+	h := &harness{base: "http://" + cfg.HTTPAddr, grpcAddr: cfg.GRPCAddr, teams: teams, signer: authn.NewSigner(testkit.Secret),
+		dbURL: base.DatabaseURL, resolver: resolver}
 	require.Eventually(t, func() bool {
 		resp, err := http.Get(h.base + "/readyz")
 		if err != nil {

@@ -182,3 +182,31 @@ func TestViewPausesAndResumesVideo(t *testing.T) {
 	r := recv[stream]
 	require.Zero(t, r.holes(), "sequence numbers stay continuous across the pause")
 }
+
+// TestActiveSpeaker: the participant whose microphone is loud is announced to everyone.
+func TestActiveSpeaker(t *testing.T) {
+	h := startService(t, harnessOptions{})
+	talker, quiet, listener := newID(), newID(), newID()
+	team := h.teams.team(talker, quiet, listener)
+	conf := h.createConference(t, team, talker, false)
+	ct := h.joinMedia(t, conf, talker, publish{kind: webrtc.RTPCodecTypeAudio, streamID: "mic-1", loud: true})
+	cq := h.joinMedia(t, conf, quiet, mic)
+	cl := h.joinMedia(t, conf, listener)
+	for _, c := range []*mediaClient{ct, cq, cl} {
+		require.Eventually(t, func() bool { return c.speaker() == talker }, 10*time.Second, 20*time.Millisecond)
+	}
+}
+
+// TestMediaThroughAnotherInstance: a participant whose socket reached the instance that does
+// not hold the room still exchanges media with the room (the owner's SFU carries it).
+func TestMediaThroughAnotherInstance(t *testing.T) {
+	first := startService(t, harnessOptions{})
+	second := startService(t, harnessOptions{cluster: first})
+	host, guest := newID(), newID()
+	team := first.teams.team(host, guest)
+	conf := first.createConference(t, team, host, false)
+	ch := first.joinMedia(t, conf, host, mic, camera)
+	cg := second.joinMedia(t, conf, guest, mic)
+	require.Eventually(t, func() bool { return cg.receivingFrom(host, 10) == 2 && ch.receivingFrom(guest, 10) == 1 },
+		10*time.Second, 50*time.Millisecond)
+}

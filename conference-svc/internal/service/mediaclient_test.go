@@ -22,6 +22,8 @@ type publish struct {
 	kind       webrtc.RTPCodecType
 	streamID   string
 	frameBytes int
+	// loud audio carries an audio level of -20 dBov; otherwise silence (-127 dBov).
+	loud bool
 }
 
 // received is what a test client got on one forwarded track.
@@ -95,8 +97,9 @@ type mediaClient struct {
 	// browser's event order does.
 	gates []*candidateGate
 
-	recv   map[string]*received // by stream id
-	labels map[string]trackInfo // by stream id, from the latest tracks frame
+	activeSpeaker string
+	recv          map[string]*received // by stream id
+	labels        map[string]trackInfo // by stream id, from the latest tracks frame
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -106,6 +109,8 @@ func newClientAPI(t testing.TB) *webrtc.API {
 	t.Helper()
 	me := &webrtc.MediaEngine{}
 	require.NoError(t, me.RegisterDefaultCodecs())
+	require.NoError(t, me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{
+		URI: "urn:ietf:params:rtp-hdrext:ssrc-audio-level"}, webrtc.RTPCodecTypeAudio))
 	ir := &interceptor.Registry{}
 	require.NoError(t, webrtc.RegisterDefaultInterceptors(me, ir))
 	se := webrtc.SettingEngine{}
@@ -197,6 +202,10 @@ func (c *mediaClient) signal() {
 				pc = c.sub
 			}
 			_ = pc.AddICECandidate(cand)
+		case "active_speaker":
+			c.mu.Lock()
+			c.activeSpeaker = f.UserID
+			c.mu.Unlock()
 		case "tracks":
 			c.mu.Lock()
 			c.labels = map[string]trackInfo{}
@@ -246,7 +255,7 @@ func (c *mediaClient) startPublishing() {
 		}()
 		go func() {
 			defer c.wg.Done()
-			sendSynthetic(track, p, keyframe, c.stop)
+			sendSynthetic(track, tr.Sender(), p, keyframe, c.stop)
 		}()
 	}
 }
@@ -254,7 +263,7 @@ func (c *mediaClient) startPublishing() {
 // sendSynthetic writes RTP until stop: Opus-like audio, or VP8 frames whose first packet
 // carries the VP8 payload descriptor with S=1 and a frame header that says whether it is a
 // key frame.
-func sendSynthetic(track *webrtc.TrackLocalStaticRTP, p publish, keyframe *atomic.Bool, stop <-chan struct{}) {
+func sendSynthetic(track *webrtc.TrackLocalStaticRTP, sender *webrtc.RTPSender, p publish, keyframe *atomic.Bool, stop <-chan struct{}) {
 	const mtuPayload = 1100
 	interval, tsStep := 20*time.Millisecond, uint32(960)
 	if p.kind == webrtc.RTPCodecTypeVideo {
@@ -273,8 +282,18 @@ func sendSynthetic(track *webrtc.TrackLocalStaticRTP, p publish, keyframe *atomi
 		ts += tsStep
 		if p.kind == webrtc.RTPCodecTypeAudio {
 			seq++
-			_ = track.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: true},
-				Payload: make([]byte, 80)})
+			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: true},
+				Payload: make([]byte, 80)}
+			level := byte(127)
+			if p.loud {
+				level = 20
+			}
+			for _, ext := range sender.GetParameters().HeaderExtensions {
+				if ext.URI == "urn:ietf:params:rtp-hdrext:ssrc-audio-level" {
+					_ = pkt.Header.SetExtension(uint8(ext.ID), []byte{0x80 | level})
+				}
+			}
+			_ = track.WriteRTP(pkt)
 			continue
 		}
 		key := keyframe.Swap(false)
@@ -327,6 +346,13 @@ func (c *mediaClient) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) 
 		}
 		c.mu.Unlock()
 	}
+}
+
+// speaker returns the last active speaker announced.
+func (c *mediaClient) speaker() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.activeSpeaker
 }
 
 // connected returns when the subscriber connection came up.

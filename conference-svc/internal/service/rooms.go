@@ -22,11 +22,13 @@ type Rooms struct {
 	mu    sync.Mutex
 	rooms map[string]*rtc.Room
 	ended map[string]time.Time
+	// closedSince are the rooms closed since the last placementsDue, whose claims can go.
+	closedSince map[string]bool
 }
 
 // NewRooms returns an empty registry; params gives the settings of a new room.
 func NewRooms(params func(domain.Conference) rtc.RoomParams) *Rooms {
-	return &Rooms{params: params, rooms: map[string]*rtc.Room{}, ended: map[string]time.Time{}}
+	return &Rooms{params: params, rooms: map[string]*rtc.Room{}, ended: map[string]time.Time{}, closedSince: map[string]bool{}}
 }
 
 // Get returns the conference's room, opening it with the conference's settings.
@@ -53,6 +55,7 @@ func (r *Rooms) closed(room *rtc.Room, ended bool) {
 	id := room.ConferenceID()
 	if r.rooms[id] == room {
 		delete(r.rooms, id)
+		r.closedSince[id] = true
 	}
 	if !ended {
 		return
@@ -64,6 +67,23 @@ func (r *Rooms) closed(room *rtc.Room, ended bool) {
 		}
 	}
 	r.ended[id] = now
+}
+
+// placementsDue returns the rooms open now (their claims to renew) and those closed since
+// the last call and not reopened (their claims to release).
+func (r *Rooms) placementsDue() (open, closed []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id := range r.rooms {
+		open = append(open, id)
+	}
+	for id := range r.closedSince {
+		if r.rooms[id] == nil {
+			closed = append(closed, id)
+		}
+	}
+	clear(r.closedSince)
+	return open, closed
 }
 
 func (r *Rooms) lookup(id string) *rtc.Room {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -28,6 +29,9 @@ import (
 	teamsv1 "github.com/convene/convene/proto/teams/v1"
 )
 
+// speakerInterval is how often each room looks for its active speaker.
+const speakerInterval = 500 * time.Millisecond
+
 // Service is a built conference-svc, ready to Run.
 type Service struct {
 	deps      *server.Deps
@@ -36,7 +40,10 @@ type Service struct {
 	engine    *sfu.Engine
 	rooms     *Rooms
 	recorder  *stateRecorder
+	placement *Placement
 	signaling *Signaling
+	renewing  sync.WaitGroup
+	stopRenew context.CancelFunc
 	grpc      *grpcx.Server
 	http      http.Handler
 	drain     time.Duration
@@ -69,12 +76,13 @@ func New(ctx context.Context, cfg Config, deps *server.Deps) (*Service, error) {
 	// Rooms are opened on the first join, after New returned, so they see the recorder.
 	s.rooms = NewRooms(func(c domain.Conference) rtc.RoomParams {
 		return rtc.RoomParams{
-			ConferenceID: c.ID,
-			WaitingRoom:  c.WaitingRoom,
-			EmptyTimeout: cfg.EmptyRoomTimeout,
-			ICEServers:   ice,
-			Observer:     s.recorder,
-			Log:          deps.Log,
+			ConferenceID:    c.ID,
+			WaitingRoom:     c.WaitingRoom,
+			EmptyTimeout:    cfg.EmptyRoomTimeout,
+			ICEServers:      ice,
+			SpeakerInterval: speakerInterval,
+			Observer:        s.recorder,
+			Log:             deps.Log,
 		}
 	})
 	a := app.New(app.Params{
@@ -83,8 +91,9 @@ func New(ctx context.Context, cfg Config, deps *server.Deps) (*Service, error) {
 		Rooms:       s.rooms,
 	})
 	s.recorder = newStateRecorder(a, deps.Log)
+	s.placement = NewPlacement(deps.Redis, cfg.Instance, deps.Resolver, deps.Log)
 	s.signaling = NewSignaling(SignalingParams{
-		App: a, Rooms: s.rooms, Engine: engine, Log: deps.Log,
+		App: a, Rooms: s.rooms, Placement: s.placement, Engine: engine, Log: deps.Log,
 		FramesPerSecond: cfg.FramesPerSecond, FrameBurst: cfg.FrameBurst,
 	})
 
@@ -103,6 +112,10 @@ func New(ctx context.Context, cfg Config, deps *server.Deps) (*Service, error) {
 
 // Run serves until ctx ends, then shuts down gracefully.
 func (s *Service) Run(ctx context.Context) error {
+	renewCtx, stop := context.WithCancel(ctx)
+	s.stopRenew = stop
+	s.renewing.Add(1)
+	go s.keepPlacements(renewCtx)
 	return server.Run(ctx, server.RunParams{
 		Deps:       s.deps,
 		HTTP:       s.http,
@@ -116,6 +129,13 @@ func (s *Service) Run(ctx context.Context) error {
 // last state and releases the media port, the teams-svc connection and the database.
 func (s *Service) shutdown(ctx context.Context) {
 	s.rooms.Shutdown()
+	s.stopRenew()
+	s.renewing.Wait()
+	// Let another instance open these rooms at once rather than after the claims expire.
+	_, closed := s.rooms.placementsDue()
+	for _, id := range closed {
+		s.placement.Release(ctx, id)
+	}
 	done := make(chan struct{})
 	go func() {
 		s.signaling.Wait()
@@ -132,6 +152,26 @@ func (s *Service) shutdown(ctx context.Context) {
 	}
 	_ = s.teamsConn.Close()
 	closeDB(s.db)
+}
+
+// keepPlacements renews this instance's claims on its rooms and releases those of rooms
+// that closed, until ctx ends.
+func (s *Service) keepPlacements(ctx context.Context) {
+	defer s.renewing.Done()
+	t := time.NewTicker(placementTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		open, closed := s.rooms.placementsDue()
+		s.placement.Renew(ctx, open)
+		for _, id := range closed {
+			s.placement.Release(ctx, id)
+		}
+	}
 }
 
 func closeDB(gdb *gorm.DB) {

@@ -324,6 +324,9 @@ type publishedTrack struct {
 
 func (t *publishedTrack) Info() rtc.TrackInfo { return t.info }
 
+// Loudness implements rtc.Loud.
+func (t *publishedTrack) Loudness() float64 { return t.recv.Loudness() }
+
 // published adds a track the client started sending to the room, labelled with the
 // source its stream id declares, and takes it out when the client stops sending it.
 func (s *session) published(recv *sfu.Receiver) {

@@ -39,6 +39,7 @@ const (
 type Signaling struct {
 	app             *app.App
 	rooms           *Rooms
+	placement       *Placement
 	engine          *sfu.Engine
 	log             *slog.Logger
 	framesPerSecond int
@@ -52,6 +53,7 @@ type Signaling struct {
 type SignalingParams struct {
 	App             *app.App
 	Rooms           *Rooms
+	Placement       *Placement
 	Engine          *sfu.Engine
 	Log             *slog.Logger
 	FramesPerSecond int
@@ -61,7 +63,7 @@ type SignalingParams struct {
 // NewSignaling returns the WebSocket endpoint.
 func NewSignaling(p SignalingParams) *Signaling {
 	return &Signaling{
-		app: p.App, rooms: p.Rooms, engine: p.Engine, log: p.Log,
+		app: p.App, rooms: p.Rooms, placement: p.Placement, engine: p.Engine, log: p.Log,
 		framesPerSecond: p.FramesPerSecond, frameBurst: p.FrameBurst,
 		upgrader: websocket.Upgrader{
 			ReadBufferSize:  4096,
@@ -95,6 +97,19 @@ func (s *Signaling) serve(c *gin.Context) {
 	if !websocket.IsWebSocketUpgrade(c.Request) {
 		httpx.Abort(c, httpx.BadRequest("websocket_required", "this endpoint takes a WebSocket upgrade"))
 		return
+	}
+	if c.GetHeader(placedHeader) == "" {
+		owner, local, err := s.placement.Owner(ctx, v.Conference.ID)
+		switch {
+		case err != nil:
+			// Without Redis no instance can know where the room is; serving here keeps
+			// the conference usable, at the risk of a second room elsewhere.
+			s.log.Warn("room placement unavailable; serving locally", "conference_id", v.Conference.ID, "err", err)
+		case !local:
+			s.placement.Forward(c.Writer, c.Request, owner)
+			c.Abort()
+			return
+		}
 	}
 	room, err := s.rooms.Get(v.Conference)
 	if err != nil {

@@ -260,3 +260,22 @@ func TestSourceOfStreamID(t *testing.T) {
 		require.Equal(t, tc.want, sourceOf(tc.stream, tc.kind), tc.stream)
 	}
 }
+
+// TestRoomStaysOnOneInstance: participants who reach different instances meet in one room;
+// the instance that did not open it forwards their socket to the one that did.
+func TestRoomStaysOnOneInstance(t *testing.T) {
+	first := startService(t, harnessOptions{})
+	second := startService(t, harnessOptions{cluster: first})
+	host, guest := newID(), newID()
+	team := first.teams.team(host, guest)
+	conf := first.createConference(t, team, host, false)
+
+	h := first.dial(t, conf, host)
+	h.send(map[string]string{"type": "join"})
+	h.expect("joined")
+	g := second.dial(t, conf, guest)
+	g.send(map[string]string{"type": "join"})
+	joined := g.expect("joined")
+	require.Len(t, joined.Participants, 2, "the guest is in the host's room")
+	require.Equal(t, guest, h.expect("participant_joined", "tracks", "lobby").Participant.UserID)
+}

@@ -46,6 +46,12 @@ type Receiver struct {
 	pliMu   sync.Mutex
 	lastPLI time.Time
 
+	// levelExt is the negotiated id of the audio-level header extension (0: none);
+	// levelSum and levelCount accumulate loudness between two Loudness calls.
+	levelExt   uint8
+	levelSum   atomic.Uint64
+	levelCount atomic.Uint64
+
 	done chan struct{}
 }
 
@@ -63,7 +69,24 @@ func NewReceiver(p ReceiverParams) *Receiver {
 		done:      make(chan struct{}),
 	}
 	r.downs.Store(&[]*DownTrack{})
+	for _, ext := range p.Receiver.GetParameters().HeaderExtensions {
+		if ext.URI == audioLevelURI {
+			r.levelExt = uint8(ext.ID)
+		}
+	}
 	return r
+}
+
+// Loudness returns the mean loudness of the track since the previous call, from the
+// publisher's audio-level header extension (RFC 6464): 0 is silence (or no extension),
+// 127 the loudest.
+func (r *Receiver) Loudness() float64 {
+	n := r.levelCount.Swap(0)
+	sum := r.levelSum.Swap(0)
+	if n == 0 {
+		return 0
+	}
+	return float64(sum) / float64(n)
 }
 
 // TrackID is the publisher's track id (msid appdata).
@@ -103,6 +126,13 @@ func (r *Receiver) forward() {
 			continue
 		}
 		packetsReceived.Inc()
+		if r.levelExt != 0 {
+			if ext := pkt.GetExtension(r.levelExt); len(ext) > 0 {
+				// The low 7 bits are the level in -dBov: 0 loudest, 127 silence.
+				r.levelSum.Add(uint64(127 - ext[0]&0x7f))
+				r.levelCount.Add(1)
+			}
+		}
 		r.cache.Push(pkt.SequenceNumber, buf[:n])
 		for _, d := range *r.downs.Load() {
 			d.writeRTP(&pkt)

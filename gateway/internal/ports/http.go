@@ -119,6 +119,13 @@ func (h *proxyHandler) serve(c *gin.Context) {
 		ForwardedProto: forwardedProto(req),
 		DropQueryToken: fromQuery || strings.Contains(req.URL.RawQuery, "access_token"),
 	}
+	if route.WebSocket {
+		// A hijacked connection never reports its status to gin: record the service's
+		// answer (gin's WriteHeader only notes it until the body is written, and the
+		// upgrade writes no body through gin) so that the access log and metrics show 101
+		// rather than the not-found default of the catch-all route.
+		o.BeforeResponse = c.Writer.WriteHeader
+	}
 	if sess != nil {
 		o.Identity = h.Auth.IdentityHeader(sess)
 		if route.RevokesToken {

@@ -186,6 +186,9 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, o Outbound) error 
 		}
 	}
 
+	if o.BeforeResponse != nil {
+		o.BeforeResponse(resp.StatusCode)
+	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		// The span covers the handshake; the socket's lifetime is not one operation.
 		span.End()
@@ -196,9 +199,6 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, o Outbound) error 
 	dst := w.Header()
 	for k, vv := range resp.Header {
 		dst[k] = vv
-	}
-	if o.BeforeResponse != nil {
-		o.BeforeResponse(resp.StatusCode)
 	}
 	w.WriteHeader(resp.StatusCode)
 	if err := copyBody(w, resp.Body, resp.ContentLength == -1); err != nil {

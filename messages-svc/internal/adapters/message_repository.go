@@ -75,13 +75,58 @@ func NewMessageRepository(gdb *gorm.DB) *MessageRepository {
 
 // Create implements domain.MessageRepository.
 func (r *MessageRepository) Create(ctx context.Context, m domain.Message) (domain.Message, bool, error) {
-	// The common retry finds its original without taking the chat's counter lock.
-	if existing, err := r.byClientMsgID(ctx, m); !errors.Is(err, domain.ErrNotFound) {
-		return existing, false, err
+	var err error
+	if r.postgres {
+		err = r.createPostgres(ctx, &m)
+	} else {
+		// SQLite has one writer: the common retry finds its original without waiting for
+		// the write lock.
+		if existing, ferr := r.byClientMsgID(ctx, m); !errors.Is(ferr, domain.ErrNotFound) {
+			return existing, false, ferr
+		}
+		err = r.createSQLite(ctx, &m)
 	}
-	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// The counter row lock, held until commit, orders concurrent senders of one chat on
-		// every instance; a failed insert rolls the increment back, so no seq is skipped.
+	if db.IsUniqueViolation(err) {
+		// The sender sent this client_msg_id before, or a concurrent retry of it committed
+		// first: answer with the original.
+		existing, ferr := r.byClientMsgID(ctx, m)
+		return existing, false, ferr
+	}
+	if err != nil {
+		return domain.Message{}, false, translate(err)
+	}
+	return m, true, nil
+}
+
+// createPostgres stores m in one statement, one round trip: the counter upsert takes the
+// chat's row lock (held until the statement commits, so that concurrent senders on every
+// instance are ordered) and hands its seq to the insert. A duplicate client_msg_id fails
+// the whole statement, counter increment included, so that no seq is skipped; ON CONFLICT
+// DO NOTHING would commit the increment without a message and leave a gap.
+func (r *MessageRepository) createPostgres(ctx context.Context, m *domain.Message) error {
+	var seq int64
+	err := r.db.WithContext(ctx).Raw(`WITH c AS (
+			INSERT INTO chat_counters (chat_id, last_seq) VALUES (?, 1)
+			ON CONFLICT (chat_id) DO UPDATE SET last_seq = chat_counters.last_seq + 1
+			RETURNING last_seq
+		)
+		INSERT INTO messages (id, chat_id, seq, sender_id, client_msg_id, text, deleted, created_at)
+		SELECT ?, ?, c.last_seq, ?, ?, ?, FALSE, ? FROM c
+		RETURNING seq`,
+		m.ChatID, m.ID, m.ChatID, m.SenderID, m.ClientMsgID, m.Text, m.CreatedAt).Scan(&seq).Error
+	m.Seq = seq
+	// gorm translates driver errors for its own CRUD calls only; a raw statement's unique
+	// violation is translated here, so that Create recognises it.
+	if t, ok := r.db.Dialector.(gorm.ErrorTranslator); ok && err != nil {
+		err = t.Translate(err)
+	}
+	return err
+}
+
+// createSQLite is the embedded path (SQLite has no data-modifying CTEs): the counter and
+// the insert share one transaction, which the database's single writer orders.
+func (r *MessageRepository) createSQLite(ctx context.Context, m *domain.Message) error {
+	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var seq int64
 		err := tx.Raw(`INSERT INTO chat_counters (chat_id, last_seq) VALUES (?, 1)
 			ON CONFLICT (chat_id) DO UPDATE SET last_seq = chat_counters.last_seq + 1
@@ -90,18 +135,9 @@ func (r *MessageRepository) Create(ctx context.Context, m domain.Message) (domai
 			return err
 		}
 		m.Seq = seq
-		row := toRow(m)
+		row := toRow(*m)
 		return tx.Create(&row).Error
 	})
-	if db.IsUniqueViolation(err) {
-		// A concurrent retry with the same client_msg_id committed first: answer with it.
-		existing, ferr := r.byClientMsgID(ctx, m)
-		return existing, false, ferr
-	}
-	if err != nil {
-		return domain.Message{}, false, translate(err)
-	}
-	return m, true, nil
 }
 
 func (r *MessageRepository) byClientMsgID(ctx context.Context, m domain.Message) (domain.Message, error) {

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 
 	"github.com/convene/convene/messages-svc/internal/adapters"
 	"github.com/convene/convene/messages-svc/internal/domain"
@@ -62,9 +64,38 @@ func ids(t *testing.T, n int) []string {
 	return out
 }
 
+// statementCounter is a gorm logger that counts the SQL statements a session sends.
+type statementCounter struct{ n atomic.Int64 }
+
+func (c *statementCounter) LogMode(logger.LogLevel) logger.Interface { return c }
+func (c *statementCounter) Info(context.Context, string, ...any)     {}
+func (c *statementCounter) Warn(context.Context, string, ...any)     {}
+func (c *statementCounter) Error(context.Context, string, ...any)    {}
+func (c *statementCounter) Trace(context.Context, time.Time, func() (string, int64), error) {
+	c.n.Add(1)
+}
+
+// sendStatements is how many statements a send costs (transaction control not counted):
+// one on Postgres; on SQLite a lookup for a retry, the counter and the insert.
+var sendStatements = map[string]int64{"postgres": 1, "sqlite": 3}
+
 func TestMessageRepository(t *testing.T) {
 	for name, openDB := range backends(t) {
 		t.Run(name, func(t *testing.T) {
+			t.Run("a send costs as few statements as the database allows", func(t *testing.T) {
+				counter := &statementCounter{}
+				gdb := openDB(t).Session(&gorm.Session{Logger: counter})
+				repo := adapters.NewMessageRepository(gdb)
+				u := ids(t, 2)
+				for i := range 3 {
+					before := counter.n.Load()
+					_, created, err := repo.Create(context.Background(), newMessage(t, u[0], u[1], fmt.Sprint(i)))
+					require.NoError(t, err)
+					require.True(t, created)
+					require.Equal(t, sendStatements[name], counter.n.Load()-before, "send %d", i)
+				}
+			})
+
 			t.Run("create assigns gap-free seqs per chat and is idempotent", func(t *testing.T) {
 				repo := adapters.NewMessageRepository(openDB(t))
 				ctx := context.Background()

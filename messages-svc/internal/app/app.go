@@ -24,6 +24,7 @@ type Application struct {
 	users    domain.UserDirectory
 	events   domain.EventPublisher
 	typing   domain.TypingThrottle
+	activity domain.ActivityRecorder
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -35,6 +36,7 @@ type Params struct {
 	Users    domain.UserDirectory
 	Events   domain.EventPublisher
 	Typing   domain.TypingThrottle
+	Activity domain.ActivityRecorder
 	Log      *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
@@ -52,6 +54,7 @@ func New(p Params) *Application {
 		users:    p.Users,
 		events:   p.Events,
 		typing:   p.Typing,
+		activity: p.Activity,
 		log:      p.Log,
 		now:      now,
 	}

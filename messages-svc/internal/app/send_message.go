@@ -16,7 +16,8 @@ type SendMessage struct {
 	ClientMsgID string
 }
 
-// SendMessage stores the message with the chat's next seq and tells every member's sockets.
+// SendMessage stores the message with the chat's next seq, tells every member's sockets and
+// reports the chat's activity to chats-svc (asynchronously: the send does not wait for it).
 // A retry with the same client_msg_id returns the original message and created=false, and
 // tells nobody again.
 func (a *Application) SendMessage(ctx context.Context, cmd SendMessage) (domain.MessageView, bool, error) {
@@ -45,6 +46,7 @@ func (a *Application) SendMessage(ctx context.Context, cmd SendMessage) (domain.
 		}
 		return views[0], false, nil
 	}
+	a.activity.RecordActivity(stored.ChatID, stored.CreatedAt)
 	name := cmd.UserName
 	if name == "" {
 		name = a.usernames(ctx, []string{cmd.UserID})[cmd.UserID]

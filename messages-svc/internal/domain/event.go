@@ -13,6 +13,9 @@ const (
 	// EventRaw is a frame built elsewhere (chats-svc: chat_added, member changes) and
 	// delivered as is.
 	EventRaw
+	// EventMembersChanged is for the instances, not for sockets: ChatID's members changed,
+	// so what every instance remembers of them is stale.
+	EventMembersChanged
 )
 
 // Event is something the members of a chat see live.

@@ -1,6 +1,9 @@
 package domain
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // MessageRepository stores messages, per-chat sequence counters and read positions.
 type MessageRepository interface {
@@ -50,6 +53,12 @@ type Membership interface {
 	IsMember(ctx context.Context, chatID, userID string) (bool, error)
 	// UserChats returns the ids of the chats userID belongs to.
 	UserChats(ctx context.Context, userID string) ([]string, error)
+}
+
+// ActivityRecorder tells chats-svc, which orders chat lists by activity, that a chat had a
+// message. It never blocks: reports travel asynchronously, batched.
+type ActivityRecorder interface {
+	RecordActivity(chatID string, at time.Time)
 }
 
 // UserDirectory resolves user ids to usernames; unknown ids are left out.

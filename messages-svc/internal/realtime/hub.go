@@ -11,10 +11,12 @@ import (
 )
 
 // Hub holds the sessions of this instance by user and feeds them from the bus: it follows
-// the topic of each user with at least one socket here.
+// the topic of each user with at least one socket here, and the membership topic.
 type Hub struct {
 	sub bus.Subscription
 	log *slog.Logger
+	// membersChanged receives the chats of wire.MembershipTopic.
+	membersChanged func(chatID string)
 
 	// topicMu orders subscription changes with the session map, so that a user's topic is
 	// subscribed exactly while the user has sessions here.
@@ -26,13 +28,17 @@ type Hub struct {
 	stopped chan struct{}
 }
 
-// NewHub subscribes to the bus and starts dispatching; Close stops it.
-func NewHub(ctx context.Context, b bus.Bus, log *slog.Logger) (*Hub, error) {
-	sub, err := b.Subscribe(ctx)
+// NewHub subscribes to the bus and starts dispatching; Close stops it. membersChanged is
+// called, in order with the users' frames, for every chat whose members changed.
+func NewHub(ctx context.Context, b bus.Bus, log *slog.Logger, membersChanged func(chatID string)) (*Hub, error) {
+	sub, err := b.Subscribe(ctx, wire.MembershipTopic)
 	if err != nil {
 		return nil, err
 	}
-	h := &Hub{sub: sub, log: log, users: map[string]map[*Session]struct{}{}, stopped: make(chan struct{})}
+	h := &Hub{
+		sub: sub, log: log, membersChanged: membersChanged,
+		users: map[string]map[*Session]struct{}{}, stopped: make(chan struct{}),
+	}
 	go h.run()
 	return h, nil
 }
@@ -98,6 +104,10 @@ func (h *Hub) Sessions() int {
 func (h *Hub) run() {
 	defer close(h.stopped)
 	for ev := range h.sub.Messages() {
+		if ev.Topic == wire.MembershipTopic {
+			h.membersChanged(string(ev.Payload))
+			continue
+		}
 		user, ok := strings.CutPrefix(ev.Topic, wire.UserTopic(""))
 		if !ok {
 			continue

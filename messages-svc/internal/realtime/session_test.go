@@ -156,7 +156,14 @@ func TestSessionDisconnectsSlowConsumer(t *testing.T) {
 
 func TestHubDeliversToTheUsersSessions(t *testing.T) {
 	b := bus.NewMemory()
-	hub, err := NewHub(context.Background(), b, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// changed records the membership news; frames delivered after it see it recorded.
+	var mu sync.Mutex
+	var changed []string
+	hub, err := NewHub(context.Background(), b, slog.New(slog.NewTextHandler(io.Discard, nil)), func(chatID string) {
+		mu.Lock()
+		defer mu.Unlock()
+		changed = append(changed, chatID)
+	})
 	require.NoError(t, err)
 	defer hub.Close(1001, "bye")
 	alice1 := NewSession(context.Background(), SessionParams{UserID: "alice", MaxQueue: 8, GapTimeout: time.Second, Fetch: (&store{}).fetch})
@@ -175,6 +182,14 @@ func TestHubDeliversToTheUsersSessions(t *testing.T) {
 	require.Eventually(t, func() bool { return len(got2()) == 2 }, time.Second, time.Millisecond)
 	require.Equal(t, []string{"hi"}, got1())
 	require.Empty(t, gotBob())
+
+	// Membership news goes to the callback, in order with the frames published after it.
+	require.NoError(t, b.Publish(context.Background(), wire.MembershipTopic, []byte("chat-1")))
+	require.NoError(t, b.Publish(context.Background(), wire.UserTopic("bob"), wire.EncodeEnvelope(wire.Envelope{Frame: []byte("after news")})))
+	require.Eventually(t, func() bool { return len(gotBob()) == 1 }, time.Second, time.Millisecond)
+	mu.Lock()
+	require.Equal(t, []string{"chat-1"}, changed, "the news is handled before the frame that followed it")
+	mu.Unlock()
 	alice1.Close(1000, "")
 	hub.Close(1001, "bye")
 	for _, s := range []*Session{alice2, bob} {

@@ -5,7 +5,10 @@ package service
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
+	"net/http/pprof"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"google.golang.org/grpc"
@@ -34,7 +37,16 @@ const Name = "messages-svc"
 type Config struct {
 	config.Base
 	Socket ports.SocketConfig
+	// MembershipTTL bounds how long a chat's member list is kept in this process
+	// (MEMBERSHIP_CACHE_TTL); membership events clear it sooner.
+	MembershipTTL time.Duration
+	// PprofAddr, when set, serves net/http/pprof there (PPROF_ADDR); loopback only.
+	PprofAddr string
 }
+
+// maxMembershipTTL bounds MEMBERSHIP_CACHE_TTL: the TTL is the longest a removed member may
+// keep receiving when the invalidation of their removal is lost.
+const maxMembershipTTL = time.Minute
 
 // LoadConfig reads the configuration from env; defaults run the embedded setup.
 func LoadConfig(env *config.Env) (Config, error) {
@@ -53,9 +65,17 @@ func LoadConfig(env *config.Env) (Config, error) {
 			OpTimeout:    def.OpTimeout,
 			SendBuffer:   env.Int("WS_SOCKET_SEND_BUFFER", def.SendBuffer),
 		},
+		MembershipTTL: env.Duration("MEMBERSHIP_CACHE_TTL", 5*time.Second),
+		PprofAddr:     env.String("PPROF_ADDR", ""),
 	}
 	if err := env.Err(); err != nil {
 		return Config{}, err
+	}
+	if cfg.MembershipTTL <= 0 || cfg.MembershipTTL > maxMembershipTTL {
+		return Config{}, fmt.Errorf("config: MEMBERSHIP_CACHE_TTL must be between 1ms and %s", maxMembershipTTL)
+	}
+	if cfg.PprofAddr != "" && !isLoopback(cfg.PprofAddr) {
+		return Config{}, fmt.Errorf("config: PPROF_ADDR=%q must be a loopback address, e.g. 127.0.0.1:6060: profiles expose internals", cfg.PprofAddr)
 	}
 	s := cfg.Socket
 	if s.MaxFrame < 1024 || s.MaxFrame > s.HardMaxFrame || s.QueueSize < 2 || s.Rate <= 0 || s.Burst < 1 ||
@@ -65,15 +85,30 @@ func LoadConfig(env *config.Env) (Config, error) {
 	return cfg, nil
 }
 
+// isLoopback reports whether addr (host:port) listens on the loopback interface only.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // Service is a built messages-svc, ready to Run.
 type Service struct {
-	deps   *server.Deps
-	db     *gorm.DB
-	http   http.Handler
-	grpc   *grpcx.Server
-	hub    *realtime.Hub
-	socket *ports.Socket
-	conns  []*grpc.ClientConn
+	deps     *server.Deps
+	cfg      Config
+	db       *gorm.DB
+	http     http.Handler
+	grpc     *grpcx.Server
+	hub      *realtime.Hub
+	socket   *ports.Socket
+	activity *adapters.ActivityReporter
+	conns    []*grpc.ClientConn
 }
 
 // New builds the service: dependencies, database (migrated), clients of chats-svc and
@@ -83,7 +118,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{deps: deps}
+	s := &Service{deps: deps, cfg: cfg}
 	if err := s.build(ctx, cfg); err != nil {
 		s.close()
 		deps.Close()
@@ -110,17 +145,21 @@ func (s *Service) build(ctx context.Context, cfg Config) error {
 	}
 	s.conns = append(s.conns, usersConn)
 
+	chats := chatsv1.NewChatsServiceClient(chatsConn)
+	members := adapters.NewCachedMembership(adapters.NewChatsClient(chats, Name), cfg.MembershipTTL)
+	s.activity = adapters.NewActivityReporter(adapters.ActivityReporterParams{Chats: chats, Log: deps.Log})
 	application := app.New(app.Params{
 		Messages: adapters.NewMessageRepository(gdb),
-		Members:  adapters.NewChatsClient(chatsv1.NewChatsServiceClient(chatsConn)),
+		Members:  members,
 		// Usernames never change through the API: an in-process cache is exact and spares
 		// a Redis round trip per lookup.
-		Users:  adapters.NewUsersClient(usersv1.NewUsersServiceClient(usersConn), cache.NewMemory()),
-		Events: adapters.NewEventBus(deps.Bus, deps.Redis),
-		Typing: adapters.NewTypingThrottle(deps.Limiter),
-		Log:    deps.Log,
+		Users:    adapters.NewUsersClient(usersv1.NewUsersServiceClient(usersConn), cache.NewMemory()),
+		Events:   adapters.NewEventBus(adapters.EventBusParams{Bus: deps.Bus, Redis: deps.Redis, MembersChanged: members.Forget}),
+		Typing:   adapters.NewTypingThrottle(deps.Limiter),
+		Activity: s.activity,
+		Log:      deps.Log,
 	})
-	hub, err := realtime.NewHub(ctx, deps.Bus, deps.Log)
+	hub, err := realtime.NewHub(ctx, deps.Bus, deps.Log, members.Forget)
 	if err != nil {
 		return fmt.Errorf("bus subscribe: %w", err)
 	}
@@ -139,8 +178,21 @@ func (s *Service) build(ctx context.Context, cfg Config) error {
 }
 
 // Run serves until ctx ends, then shuts down gracefully: sockets are closed with 1012
-// (service restart) so that clients reconnect to another instance and resume.
+// (service restart) so that clients reconnect to another instance and resume, and the
+// activity not yet reported to chats-svc is flushed.
 func (s *Service) Run(ctx context.Context) error {
+	stopPprof, err := s.servePprof()
+	if err != nil {
+		s.close()
+		s.deps.Close()
+		return err
+	}
+	activityCtx, stopActivity := context.WithCancel(context.WithoutCancel(ctx))
+	activityDone := make(chan struct{})
+	go func() {
+		defer close(activityDone)
+		s.activity.Run(activityCtx)
+	}()
 	return server.Run(ctx, server.RunParams{
 		Deps: s.deps,
 		HTTP: s.http,
@@ -153,9 +205,35 @@ func (s *Service) Run(ctx context.Context) error {
 			case <-waited:
 			case <-ctx.Done():
 			}
+			// No message can be sent any more: the last reports go out now.
+			stopActivity()
+			<-activityDone
+			stopPprof()
 			s.close()
 		},
 	})
+}
+
+// servePprof serves the runtime profiles on PprofAddr when it is set (never on the public
+// port); the returned func stops it.
+func (s *Service) servePprof() (stop func(), err error) {
+	if s.cfg.PprofAddr == "" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", s.cfg.PprofAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen pprof %s: %w", s.cfg.PprofAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	s.deps.Log.Info("pprof serving", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }
 
 func (s *Service) close() {

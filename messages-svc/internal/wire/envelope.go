@@ -53,3 +53,9 @@ func DecodeEnvelope(payload []byte) (Envelope, error) {
 // time, so a removed member stops receiving at once. The cost is one PUBLISH per member,
 // pipelined into one round trip.
 func UserTopic(userID string) string { return "messages:user:" + userID }
+
+// MembershipTopic carries the ids of chats whose members changed, to every instance: each
+// forgets what it cached of them. Every instance's hub follows it on the subscription
+// that carries its users' topics, so that it reads the news before any frame published
+// after it.
+const MembershipTopic = "messages:membership"

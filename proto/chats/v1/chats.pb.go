@@ -293,6 +293,140 @@ func (x *ListUserChatsResponse) GetChatIds() []string {
 	return nil
 }
 
+type ChatActivity struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	ChatId string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	// RFC 3339 UTC: the time of the chat's latest message the caller knows of.
+	LastActivityAt string `protobuf:"bytes,2,opt,name=last_activity_at,json=lastActivityAt,proto3" json:"last_activity_at,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ChatActivity) Reset() {
+	*x = ChatActivity{}
+	mi := &file_chats_v1_chats_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatActivity) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatActivity) ProtoMessage() {}
+
+func (x *ChatActivity) ProtoReflect() protoreflect.Message {
+	mi := &file_chats_v1_chats_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatActivity.ProtoReflect.Descriptor instead.
+func (*ChatActivity) Descriptor() ([]byte, []int) {
+	return file_chats_v1_chats_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ChatActivity) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *ChatActivity) GetLastActivityAt() string {
+	if x != nil {
+		return x.LastActivityAt
+	}
+	return ""
+}
+
+// At most 1000 activities per request.
+type RecordActivityRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Activities    []*ChatActivity        `protobuf:"bytes,1,rep,name=activities,proto3" json:"activities,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordActivityRequest) Reset() {
+	*x = RecordActivityRequest{}
+	mi := &file_chats_v1_chats_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordActivityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordActivityRequest) ProtoMessage() {}
+
+func (x *RecordActivityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chats_v1_chats_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordActivityRequest.ProtoReflect.Descriptor instead.
+func (*RecordActivityRequest) Descriptor() ([]byte, []int) {
+	return file_chats_v1_chats_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *RecordActivityRequest) GetActivities() []*ChatActivity {
+	if x != nil {
+		return x.Activities
+	}
+	return nil
+}
+
+type RecordActivityResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordActivityResponse) Reset() {
+	*x = RecordActivityResponse{}
+	mi := &file_chats_v1_chats_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordActivityResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordActivityResponse) ProtoMessage() {}
+
+func (x *RecordActivityResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chats_v1_chats_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordActivityResponse.ProtoReflect.Descriptor instead.
+func (*RecordActivityResponse) Descriptor() ([]byte, []int) {
+	return file_chats_v1_chats_proto_rawDescGZIP(), []int{8}
+}
+
 var File_chats_v1_chats_proto protoreflect.FileDescriptor
 
 const file_chats_v1_chats_proto_rawDesc = "" +
@@ -310,11 +444,20 @@ const file_chats_v1_chats_proto_rawDesc = "" +
 	"\x14ListUserChatsRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\"2\n" +
 	"\x15ListUserChatsResponse\x12\x19\n" +
-	"\bchat_ids\x18\x01 \x03(\tR\achatIds2\xef\x01\n" +
+	"\bchat_ids\x18\x01 \x03(\tR\achatIds\"Q\n" +
+	"\fChatActivity\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12(\n" +
+	"\x10last_activity_at\x18\x02 \x01(\tR\x0elastActivityAt\"O\n" +
+	"\x15RecordActivityRequest\x126\n" +
+	"\n" +
+	"activities\x18\x01 \x03(\v2\x16.chats.v1.ChatActivityR\n" +
+	"activities\"\x18\n" +
+	"\x16RecordActivityResponse2\xc4\x02\n" +
 	"\fChatsService\x12A\n" +
 	"\bIsMember\x12\x19.chats.v1.IsMemberRequest\x1a\x1a.chats.v1.IsMemberResponse\x12J\n" +
 	"\vListMembers\x12\x1c.chats.v1.ListMembersRequest\x1a\x1d.chats.v1.ListMembersResponse\x12P\n" +
-	"\rListUserChats\x12\x1e.chats.v1.ListUserChatsRequest\x1a\x1f.chats.v1.ListUserChatsResponseB3Z1github.com/convene/convene/proto/chats/v1;chatsv1b\x06proto3"
+	"\rListUserChats\x12\x1e.chats.v1.ListUserChatsRequest\x1a\x1f.chats.v1.ListUserChatsResponse\x12S\n" +
+	"\x0eRecordActivity\x12\x1f.chats.v1.RecordActivityRequest\x1a .chats.v1.RecordActivityResponseB3Z1github.com/convene/convene/proto/chats/v1;chatsv1b\x06proto3"
 
 var (
 	file_chats_v1_chats_proto_rawDescOnce sync.Once
@@ -328,27 +471,33 @@ func file_chats_v1_chats_proto_rawDescGZIP() []byte {
 	return file_chats_v1_chats_proto_rawDescData
 }
 
-var file_chats_v1_chats_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_chats_v1_chats_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_chats_v1_chats_proto_goTypes = []any{
-	(*IsMemberRequest)(nil),       // 0: chats.v1.IsMemberRequest
-	(*IsMemberResponse)(nil),      // 1: chats.v1.IsMemberResponse
-	(*ListMembersRequest)(nil),    // 2: chats.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),   // 3: chats.v1.ListMembersResponse
-	(*ListUserChatsRequest)(nil),  // 4: chats.v1.ListUserChatsRequest
-	(*ListUserChatsResponse)(nil), // 5: chats.v1.ListUserChatsResponse
+	(*IsMemberRequest)(nil),        // 0: chats.v1.IsMemberRequest
+	(*IsMemberResponse)(nil),       // 1: chats.v1.IsMemberResponse
+	(*ListMembersRequest)(nil),     // 2: chats.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),    // 3: chats.v1.ListMembersResponse
+	(*ListUserChatsRequest)(nil),   // 4: chats.v1.ListUserChatsRequest
+	(*ListUserChatsResponse)(nil),  // 5: chats.v1.ListUserChatsResponse
+	(*ChatActivity)(nil),           // 6: chats.v1.ChatActivity
+	(*RecordActivityRequest)(nil),  // 7: chats.v1.RecordActivityRequest
+	(*RecordActivityResponse)(nil), // 8: chats.v1.RecordActivityResponse
 }
 var file_chats_v1_chats_proto_depIdxs = []int32{
-	0, // 0: chats.v1.ChatsService.IsMember:input_type -> chats.v1.IsMemberRequest
-	2, // 1: chats.v1.ChatsService.ListMembers:input_type -> chats.v1.ListMembersRequest
-	4, // 2: chats.v1.ChatsService.ListUserChats:input_type -> chats.v1.ListUserChatsRequest
-	1, // 3: chats.v1.ChatsService.IsMember:output_type -> chats.v1.IsMemberResponse
-	3, // 4: chats.v1.ChatsService.ListMembers:output_type -> chats.v1.ListMembersResponse
-	5, // 5: chats.v1.ChatsService.ListUserChats:output_type -> chats.v1.ListUserChatsResponse
-	3, // [3:6] is the sub-list for method output_type
-	0, // [0:3] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	6, // 0: chats.v1.RecordActivityRequest.activities:type_name -> chats.v1.ChatActivity
+	0, // 1: chats.v1.ChatsService.IsMember:input_type -> chats.v1.IsMemberRequest
+	2, // 2: chats.v1.ChatsService.ListMembers:input_type -> chats.v1.ListMembersRequest
+	4, // 3: chats.v1.ChatsService.ListUserChats:input_type -> chats.v1.ListUserChatsRequest
+	7, // 4: chats.v1.ChatsService.RecordActivity:input_type -> chats.v1.RecordActivityRequest
+	1, // 5: chats.v1.ChatsService.IsMember:output_type -> chats.v1.IsMemberResponse
+	3, // 6: chats.v1.ChatsService.ListMembers:output_type -> chats.v1.ListMembersResponse
+	5, // 7: chats.v1.ChatsService.ListUserChats:output_type -> chats.v1.ListUserChatsResponse
+	8, // 8: chats.v1.ChatsService.RecordActivity:output_type -> chats.v1.RecordActivityResponse
+	5, // [5:9] is the sub-list for method output_type
+	1, // [1:5] is the sub-list for method input_type
+	1, // [1:1] is the sub-list for extension type_name
+	1, // [1:1] is the sub-list for extension extendee
+	0, // [0:1] is the sub-list for field type_name
 }
 
 func init() { file_chats_v1_chats_proto_init() }
@@ -362,7 +511,7 @@ func file_chats_v1_chats_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chats_v1_chats_proto_rawDesc), len(file_chats_v1_chats_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

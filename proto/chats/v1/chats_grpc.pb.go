@@ -19,17 +19,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ChatsService_IsMember_FullMethodName      = "/chats.v1.ChatsService/IsMember"
-	ChatsService_ListMembers_FullMethodName   = "/chats.v1.ChatsService/ListMembers"
-	ChatsService_ListUserChats_FullMethodName = "/chats.v1.ChatsService/ListUserChats"
+	ChatsService_IsMember_FullMethodName       = "/chats.v1.ChatsService/IsMember"
+	ChatsService_ListMembers_FullMethodName    = "/chats.v1.ChatsService/ListMembers"
+	ChatsService_ListUserChats_FullMethodName  = "/chats.v1.ChatsService/ListUserChats"
+	ChatsService_RecordActivity_FullMethodName = "/chats.v1.ChatsService/RecordActivity"
 )
 
 // ChatsServiceClient is the client API for ChatsService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// ChatsService lets messages-svc check chat membership; answers are cached in Redis by
-// chats-svc and invalidated on every membership change.
+// ChatsService lets messages-svc check chat membership (answers are cached in Redis by
+// chats-svc and invalidated on every membership change) and report chat activity.
 type ChatsServiceClient interface {
 	// IsMember answers member=false for an unknown chat as well: callers must not learn
 	// which chats exist.
@@ -38,6 +39,11 @@ type ChatsServiceClient interface {
 	// ListUserChats returns the ids of every chat the user belongs to, so that the realtime
 	// socket can subscribe to them.
 	ListUserChats(ctx context.Context, in *ListUserChatsRequest, opts ...grpc.CallOption) (*ListUserChatsResponse, error)
+	// RecordActivity moves each chat's latest activity forward to last_activity_at, never
+	// back, so that batches may arrive late, twice or out of order. messages-svc calls it,
+	// batched and asynchronously, after messages commit; the chat list is ordered by it.
+	// Service callers only; unknown chats are ignored.
+	RecordActivity(ctx context.Context, in *RecordActivityRequest, opts ...grpc.CallOption) (*RecordActivityResponse, error)
 }
 
 type chatsServiceClient struct {
@@ -78,12 +84,22 @@ func (c *chatsServiceClient) ListUserChats(ctx context.Context, in *ListUserChat
 	return out, nil
 }
 
+func (c *chatsServiceClient) RecordActivity(ctx context.Context, in *RecordActivityRequest, opts ...grpc.CallOption) (*RecordActivityResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordActivityResponse)
+	err := c.cc.Invoke(ctx, ChatsService_RecordActivity_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ChatsServiceServer is the server API for ChatsService service.
 // All implementations must embed UnimplementedChatsServiceServer
 // for forward compatibility.
 //
-// ChatsService lets messages-svc check chat membership; answers are cached in Redis by
-// chats-svc and invalidated on every membership change.
+// ChatsService lets messages-svc check chat membership (answers are cached in Redis by
+// chats-svc and invalidated on every membership change) and report chat activity.
 type ChatsServiceServer interface {
 	// IsMember answers member=false for an unknown chat as well: callers must not learn
 	// which chats exist.
@@ -92,6 +108,11 @@ type ChatsServiceServer interface {
 	// ListUserChats returns the ids of every chat the user belongs to, so that the realtime
 	// socket can subscribe to them.
 	ListUserChats(context.Context, *ListUserChatsRequest) (*ListUserChatsResponse, error)
+	// RecordActivity moves each chat's latest activity forward to last_activity_at, never
+	// back, so that batches may arrive late, twice or out of order. messages-svc calls it,
+	// batched and asynchronously, after messages commit; the chat list is ordered by it.
+	// Service callers only; unknown chats are ignored.
+	RecordActivity(context.Context, *RecordActivityRequest) (*RecordActivityResponse, error)
 	mustEmbedUnimplementedChatsServiceServer()
 }
 
@@ -110,6 +131,9 @@ func (UnimplementedChatsServiceServer) ListMembers(context.Context, *ListMembers
 }
 func (UnimplementedChatsServiceServer) ListUserChats(context.Context, *ListUserChatsRequest) (*ListUserChatsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListUserChats not implemented")
+}
+func (UnimplementedChatsServiceServer) RecordActivity(context.Context, *RecordActivityRequest) (*RecordActivityResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordActivity not implemented")
 }
 func (UnimplementedChatsServiceServer) mustEmbedUnimplementedChatsServiceServer() {}
 func (UnimplementedChatsServiceServer) testEmbeddedByValue()                      {}
@@ -186,6 +210,24 @@ func _ChatsService_ListUserChats_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ChatsService_RecordActivity_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordActivityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChatsServiceServer).RecordActivity(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChatsService_RecordActivity_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChatsServiceServer).RecordActivity(ctx, req.(*RecordActivityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ChatsService_ServiceDesc is the grpc.ServiceDesc for ChatsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -204,6 +246,10 @@ var ChatsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListUserChats",
 			Handler:    _ChatsService_ListUserChats_Handler,
+		},
+		{
+			MethodName: "RecordActivity",
+			Handler:    _ChatsService_RecordActivity_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
