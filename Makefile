@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export GOTOOLCHAIN := local
 
-.PHONY: run run-full test proto lint bench bench-gateway bench-users bench-teams bench-chats bench-chat bench-conference deps frontend
+.PHONY: run run-full test proto lint bench bench-gateway bench-users bench-teams bench-chats bench-chat bench-conference bench-operations deps frontend
 
 ## run: build and start the whole stack at http://localhost:8080 with embedded defaults
 ## (SQLite files under var/, in-process cache and bus, fixed local addresses).
@@ -33,7 +33,7 @@ lint:
 	go vet $$(go list -m | sed 's|$$|/...|')
 
 ## bench-*: the benchmarks recorded in docs/benchmarks.md.
-bench: bench-gateway bench-users bench-teams bench-chats bench-chat bench-conference
+bench: bench-gateway bench-users bench-teams bench-chats bench-chat bench-conference bench-operations
 
 bench-gateway:
 	bash scripts/bench-gateway.sh
@@ -52,3 +52,6 @@ bench-chat:
 
 bench-conference:
 	bash scripts/bench-conference.sh
+
+bench-operations:
+	bash scripts/bench-operations.sh
