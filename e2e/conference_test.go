@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
 	"encoding/json"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/convene/convene/platform/testkit"
 	"github.com/convene/convene/tools/devstack/stack"
 )
 
@@ -610,4 +615,88 @@ func TestConferenceTwoInstances(t *testing.T) {
 		require.Len(t, joined["participants"], i+2, "%s is in the host's room", u.Username)
 		require.Equal(t, u.ID, h.expect("participant_joined", "tracks", "lobby")["participant"].(map[string]any)["user_id"])
 	}
+}
+
+// TestConferenceReconnectAndTURN: with the embedded TURN server on, "joined" hands each
+// user a TURN REST API credential of their own; an admitted participant whose socket drops
+// and who reconnects within RECONNECT_GRACE is joined at once with the same role, and the
+// host sees nobody leave or arrive.
+func TestConferenceReconnectAndTURN(t *testing.T) {
+	const turnSecret = "e2e-turn-secret-0123456789"
+	udpAddr, tcpAddr := freeUDPAddr(t), testkit.FreeAddr(t)
+	st := startStack(t, stack.Options{
+		Services: []string{"users-svc", "teams-svc", "conference-svc"},
+		ServiceEnv: map[string]map[string]string{
+			"gateway":   {"AUTH_RATE_LIMIT": "100000", "AUTH_RATE_BURST": "100000"},
+			"teams-svc": {"TEAMS_WRITES_PER_MINUTE": "100000"},
+			"conference-svc": {
+				"TURN_ENABLED": "true", "TURN_UDP_ADDR": udpAddr, "TURN_TCP_ADDR": tcpAddr,
+				"TURN_SECRET": turnSecret, "TURN_CREDENTIAL_TTL": "1h", "RECONNECT_GRACE": "20s",
+			},
+		},
+	})
+	c := newClient(st)
+	host, guest := newUser(t, c), newUser(t, c)
+	team := confTeam(t, c, host, guest)
+	conf := confCreate(t, c, team, host, true)
+
+	h := confDial(t, c, conf, host)
+	h.send(map[string]any{"type": "join"})
+	h.expect("joined")
+	g := confDial(t, c, conf, guest)
+	g.send(map[string]any{"type": "join"})
+	g.expect("waiting")
+	h.send(map[string]any{"type": "admit", "user_id": guest.ID})
+	g.expect("admitted")
+	joined := g.expect("joined")
+	require.Equal(t, "participant", joined["role"])
+	requireTURNCredential(t, joined, guest.ID, turnSecret, "turn:"+udpAddr+"?transport=udp", "turn:"+tcpAddr+"?transport=tcp")
+	require.Equal(t, guest.ID, h.expect("participant_joined", "tracks", "lobby")["participant"].(map[string]any)["user_id"])
+
+	// The guest's connection drops (no close frame, no "leave") and comes back.
+	g.close()
+	g = confDial(t, c, conf, guest)
+	g.send(map[string]any{"type": "join"})
+	again := g.expect("joined")
+	require.Equal(t, "participant", again["role"], "same role, no second lobby pass")
+	require.Len(t, again["participants"], 2)
+	requireTURNCredential(t, again, guest.ID, turnSecret, "turn:"+udpAddr+"?transport=udp", "turn:"+tcpAddr+"?transport=tcp")
+
+	// The host saw no one leave or arrive: the next thing it hears of the guest (apart
+	// from its tracks) is the host's own promotion of them.
+	h.send(map[string]any{"type": "set_role", "user_id": guest.ID, "role": "host"})
+	require.Equal(t, guest.ID, h.expect("role_changed", "tracks", "lobby")["user_id"])
+	g.expect("role_changed", "tracks")
+	g.send(map[string]any{"type": "leave"})
+	g.waitClosed()
+	require.Equal(t, guest.ID, h.expect("participant_left", "tracks", "lobby")["user_id"])
+}
+
+// requireTURNCredential checks the embedded TURN server's entry of a "joined" frame: its
+// URLs, and a credential by the TURN REST API scheme for user.
+func requireTURNCredential(t *testing.T, joined map[string]any, user, secret string, urls ...string) {
+	t.Helper()
+	servers := joined["ice_servers"].([]any)
+	require.Len(t, servers, 1)
+	srv := servers[0].(map[string]any)
+	require.ElementsMatch(t, urls, srv["urls"])
+	username, credential := srv["username"].(string), srv["credential"].(string)
+	expiry, owner, ok := strings.Cut(username, ":")
+	require.True(t, ok, "username is <expiry>:<user_id>: %q", username)
+	require.Equal(t, user, owner)
+	at, err := strconv.ParseInt(expiry, 10, 64)
+	require.NoError(t, err)
+	require.InDelta(t, time.Now().Add(time.Hour).Unix(), at, 60, "expires after TURN_CREDENTIAL_TTL")
+	mac := hmac.New(sha1.New, []byte(secret))
+	mac.Write([]byte(username))
+	require.Equal(t, base64.StdEncoding.EncodeToString(mac.Sum(nil)), credential)
+}
+
+// freeUDPAddr returns a loopback UDP address nothing listens on now.
+func freeUDPAddr(t *testing.T) string {
+	t.Helper()
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer conn.Close()
+	return conn.LocalAddr().String()
 }

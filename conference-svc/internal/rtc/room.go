@@ -84,8 +84,14 @@ type RoomParams struct {
 	WaitingRoom bool
 	// EmptyTimeout ends a live room that has had nobody in it for this long.
 	EmptyTimeout time.Duration
-	// ICEServers are handed to every participant that joins.
-	ICEServers []ICEServer
+	// ICEServers returns the STUN/TURN servers handed to a participant who joins (their
+	// own TURN credentials among them); nil hands none.
+	ICEServers func(userID string) []ICEServer
+	// ReconnectGrace keeps the place of a participant whose connection dropped (not one
+	// who left) for this long: the same user joining again within it resumes with the same
+	// role, past the lobby, and the others see no one leave or arrive. 0 removes them at
+	// once.
+	ReconnectGrace time.Duration
 	// SpeakerInterval is how often the loudest microphone is looked for (0: never).
 	SpeakerInterval time.Duration
 	Observer        Observer
@@ -105,13 +111,18 @@ const (
 	stateGone
 )
 
-// Participant is one user's presence in a room: waiting, denied, or joined.
+// Participant is one user's presence in a room through one connection: waiting, denied,
+// or joined. A connection that takes over a joined user's place gets a new Participant, so
+// that whatever the old connection still does afterwards is ignored.
 type Participant struct {
 	session   Session
 	id        Identity
 	state     state
 	waitOrder uint64
 	tracks    map[string]PublishedTrack
+	// grace runs while a joined participant's connection is gone and their place is kept;
+	// nil while connected.
+	grace *time.Timer
 }
 
 // UserID returns the participant's user id.
@@ -208,14 +219,18 @@ func (r *Room) closeLocked() {
 		r.emptyStop.Stop()
 		r.emptyStop = nil
 	}
+	for _, p := range r.participants {
+		p.stopGrace()
+	}
 }
 
 // ConferenceID returns the conference the room belongs to.
 func (r *Room) ConferenceID() string { return r.p.ConferenceID }
 
 // Join handles a "join" from session: the user enters the room, or waits in the lobby.
-// A second session of the same user replaces the first. A join from a user a host denied
-// puts them back in the lobby.
+// A second session of the same user replaces the first; if the user is in the room (its
+// connection alive or within the reconnect grace), the new session resumes their place. A
+// join from a user a host denied puts them back in the lobby.
 func (r *Room) Join(s Session, id Identity) (*Participant, error) {
 	if _, err := ParseRole(string(id.Role)); err != nil {
 		return nil, err
@@ -233,8 +248,11 @@ func (r *Room) Join(s Session, id Identity) (*Participant, error) {
 			r.waitLocked(old)
 			return old, nil
 		}
-		// The same user again, from a new connection (a reload, a second tab): the new one
-		// wins, and the old one is told it was removed.
+		if old.state == stateJoined {
+			return r.resumeLocked(old, s, id), nil
+		}
+		// The same user again from a new connection while in the lobby: the new one waits
+		// in their stead, and the old one is told it was removed.
 		r.dropLocked(old)
 		old.session.Send(Removed{})
 		old.session.Close()
@@ -279,12 +297,22 @@ func (r *Room) enterLocked(p *Participant) {
 	if wasWaiting {
 		p.session.Send(Admitted{})
 	}
-	p.session.Send(Joined{Role: p.id.Role, Participants: r.joinedInfosLocked(), ICEServers: r.iceServers()})
+	p.session.Send(Joined{Role: p.id.Role, Participants: r.joinedInfosLocked(), ICEServers: r.iceServersFor(p)})
 	for _, q := range r.joinedLocked() {
 		if q != p {
 			q.session.Send(ParticipantJoined{Participant: info(p)})
 		}
 	}
+	r.startLocked(p)
+	if wasWaiting {
+		r.lobbyChangedLocked()
+	}
+	r.headCountChangedLocked()
+}
+
+// startLocked opens p's media and tells p what it receives: every track already published,
+// who speaks, and (to a host) who waits.
+func (r *Room) startLocked(p *Participant) {
 	p.session.StartMedia()
 	for _, q := range r.joinedLocked() {
 		if q == p {
@@ -301,10 +329,99 @@ func (r *Room) enterLocked(p *Participant) {
 	if p.id.Role == RoleHost {
 		p.session.Send(r.lobbyLocked())
 	}
-	if wasWaiting {
-		r.lobbyChangedLocked()
+}
+
+// resumeLocked gives a joined user's place to their new connection s: same role (the
+// room's, which a host may have changed since), no lobby, and no participant_left or
+// participant_joined for the others. The old connection's media ends here (the others
+// stop receiving its tracks); s negotiates anew and publishes again.
+func (r *Room) resumeLocked(old *Participant, s Session, id Identity) *Participant {
+	connected := old.grace == nil
+	old.stopGrace()
+	r.unpublishAllLocked(old)
+	if connected {
+		old.session.Send(Removed{})
+		old.session.Close()
 	}
-	r.headCountChangedLocked()
+	old.state = stateGone
+	p := &Participant{
+		session: s,
+		id:      Identity{UserID: id.UserID, Username: id.Username, Role: old.id.Role},
+		state:   stateJoined,
+		tracks:  map[string]PublishedTrack{},
+	}
+	r.participants[id.UserID] = p
+	s.Send(Joined{Role: p.id.Role, Participants: r.joinedInfosLocked(), ICEServers: r.iceServersFor(p)})
+	r.startLocked(p)
+	return p
+}
+
+// Disconnect handles a connection that dropped without a "leave". A joined participant
+// keeps their place for ReconnectGrace: their tracks stop at once (the media connection is
+// gone), but they stay in the room until the grace ends or they resume. Anyone else (in
+// the lobby, or with no grace configured) leaves at once.
+func (r *Room) Disconnect(p *Participant) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.participants[p.id.UserID] != p || p.state == stateGone || p.grace != nil {
+		return
+	}
+	if p.state != stateJoined || r.p.ReconnectGrace <= 0 {
+		r.dropLocked(p)
+		r.closeIfAbandonedLocked()
+		return
+	}
+	r.unpublishAllLocked(p)
+	// Nothing can reach the user until they come back, and on return they get the whole
+	// state afresh.
+	p.session = detached{}
+	p.grace = time.AfterFunc(r.p.ReconnectGrace, func() { r.graceExpired(p) })
+}
+
+// graceExpired removes a participant who did not come back in time, as if they had left.
+func (r *Room) graceExpired(p *Participant) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || r.participants[p.id.UserID] != p || p.grace == nil {
+		return
+	}
+	p.grace = nil
+	r.dropLocked(p)
+	r.closeIfAbandonedLocked()
+}
+
+// detached stands in for the connection of a participant whose place is kept: what the
+// room tells them meanwhile is dropped.
+type detached struct{}
+
+func (detached) Send(Message)               {}
+func (detached) StartMedia()                {}
+func (detached) Subscribe(PublishedTrack)   {}
+func (detached) Unsubscribe(trackID string) {}
+func (detached) Close()                     {}
+
+func (p *Participant) stopGrace() {
+	if p.grace != nil {
+		p.grace.Stop()
+		p.grace = nil
+	}
+}
+
+// unpublishAllLocked stops every track p publishes and tells the others what they now
+// receive.
+func (r *Room) unpublishAllLocked(p *Participant) {
+	if len(p.tracks) == 0 {
+		return
+	}
+	tracks := sortedTracks(p)
+	clear(p.tracks)
+	others := slices.DeleteFunc(r.joinedLocked(), func(q *Participant) bool { return q == p })
+	for _, q := range others {
+		for _, t := range tracks {
+			q.session.Unsubscribe(t.Info().TrackID)
+		}
+		q.session.Send(Tracks{Tracks: r.tracksForLocked(q)})
+	}
 }
 
 // Leave removes p: they closed the socket, sent "leave", or their media failed.
@@ -322,6 +439,7 @@ func (r *Room) Leave(p *Participant) {
 func (r *Room) dropLocked(p *Participant) {
 	prev := p.state
 	p.state = stateGone
+	p.stopGrace()
 	delete(r.participants, p.id.UserID)
 	switch prev {
 	case stateWaiting:
@@ -488,7 +606,8 @@ func (r *Room) SetWaitingRoom(on bool) {
 func (r *Room) Publish(p *Participant, t PublishedTrack) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if p.state != stateJoined || r.participants[p.id.UserID] != p {
+	// A track of a connection that dropped is late: that connection's media is closing.
+	if p.state != stateJoined || r.participants[p.id.UserID] != p || p.grace != nil {
 		return ErrNotJoined
 	}
 	id := t.Info().TrackID
@@ -719,11 +838,15 @@ func (r *Room) tracksForLocked(p *Participant) []TrackInfo {
 	return out
 }
 
-func (r *Room) iceServers() []ICEServer {
-	if r.p.ICEServers == nil {
+func (r *Room) iceServersFor(p *Participant) []ICEServer {
+	var out []ICEServer
+	if r.p.ICEServers != nil {
+		out = r.p.ICEServers(p.id.UserID)
+	}
+	if out == nil {
 		return []ICEServer{}
 	}
-	return r.p.ICEServers
+	return out
 }
 
 func info(p *Participant) ParticipantInfo {

@@ -1,6 +1,8 @@
 package service
 
 import (
+	"fmt"
+	"net"
 	"time"
 
 	"github.com/convene/convene/platform/config"
@@ -29,11 +31,36 @@ type Config struct {
 	// FramesPerSecond and FrameBurst bound what one signaling socket may send.
 	FramesPerSecond int
 	FrameBurst      int
+	// TURN configures the embedded TURN server.
+	TURN TURNConfig
+	// ReconnectGrace keeps the place of a participant whose socket dropped, for them to
+	// resume (RECONNECT_GRACE; 0 removes them at once).
+	ReconnectGrace time.Duration
 	// ICEFailedTimeout is how long a silent media connection lasts before its participant
 	// is removed (ICE_FAILED_TIMEOUT).
 	ICEFailedTimeout time.Duration
 	// DrainDelay is how long the instance keeps serving after it left Consul (DRAIN_DELAY).
 	DrainDelay time.Duration
+}
+
+// TURNConfig is the embedded TURN server's settings.
+type TURNConfig struct {
+	// Enabled starts the server and hands its URLs, with per-user credentials, to clients
+	// (TURN_ENABLED).
+	Enabled bool
+	// UDPAddr and TCPAddr are its listeners (TURN_UDP_ADDR, TURN_TCP_ADDR; empty: none).
+	UDPAddr string
+	TCPAddr string
+	// Realm is the TURN realm (TURN_REALM).
+	Realm string
+	// Secret is the HMAC key of the credentials (TURN_SECRET, at least 16 characters).
+	Secret string
+	// PublicIP is the address clients reach the server and its relays at (TURN_PUBLIC_IP;
+	// by default the host of TURN_UDP_ADDR, if that is a specific address).
+	PublicIP string
+	// CredentialTTL is how long a credential handed out in "joined" stays valid
+	// (TURN_CREDENTIAL_TTL).
+	CredentialTTL time.Duration
 }
 
 // LoadConfig reads the configuration from env; every default works on a bare machine.
@@ -50,7 +77,40 @@ func LoadConfig(env *config.Env) (Config, error) {
 		FramesPerSecond:  env.Int("SIGNALING_FRAMES_PER_SECOND", 20),
 		FrameBurst:       env.Int("SIGNALING_FRAME_BURST", 60),
 		ICEFailedTimeout: env.Duration("ICE_FAILED_TIMEOUT", 10*time.Second),
-		DrainDelay:       env.Duration("DRAIN_DELAY", time.Second),
+		ReconnectGrace:   env.Duration("RECONNECT_GRACE", 15*time.Second),
+		TURN: TURNConfig{
+			Enabled: env.Bool("TURN_ENABLED", false),
+			UDPAddr: env.String("TURN_UDP_ADDR", "127.0.0.1:3478"),
+			TCPAddr: env.String("TURN_TCP_ADDR", "127.0.0.1:3478"),
+			Realm:   env.String("TURN_REALM", "convene"),
+			Secret:  env.String("TURN_SECRET", ""),
+			// A credential must outlive the longest meeting: a TURN client refreshes its
+			// allocation with the credential it started with, and an expired one ends
+			// the relay. A client that reconnects gets a fresh one.
+			CredentialTTL: env.Duration("TURN_CREDENTIAL_TTL", 12*time.Hour),
+		},
+		DrainDelay: env.Duration("DRAIN_DELAY", time.Second),
 	}
-	return c, env.Err()
+	c.TURN.PublicIP = env.String("TURN_PUBLIC_IP", specificHost(c.TURN.UDPAddr))
+	if err := env.Err(); err != nil {
+		return c, err
+	}
+	if c.TURN.Enabled && c.TURN.PublicIP == "" {
+		return c, fmt.Errorf("config: TURN_PUBLIC_IP is required when TURN_UDP_ADDR listens on every address")
+	}
+	return c, nil
+}
+
+// specificHost returns the IP of addr when it names one address, "" for an unspecified one
+// (0.0.0.0) or a malformed one.
+func specificHost(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || ip.IsUnspecified() {
+		return ""
+	}
+	return ip.String()
 }

@@ -153,6 +153,10 @@ type harnessOptions struct {
 	sqlite       bool
 	emptyTimeout time.Duration
 	createLimit  int
+	// reconnectGrace keeps a dropped participant's place (0: removed at once).
+	reconnectGrace time.Duration
+	// turn starts the embedded TURN server on free loopback ports.
+	turn bool
 }
 
 func startService(t testing.TB, o harnessOptions) *harness {
@@ -182,7 +186,11 @@ func startService(t testing.TB, o harnessOptions) *harness {
 	cfg := Config{
 		Base: base, MediaUDPAddr: "127.0.0.1:0", EmptyRoomTimeout: o.emptyTimeout,
 		CreatePerMinute: o.createLimit, FramesPerSecond: 50, FrameBurst: 100,
-		ICEFailedTimeout: 5 * time.Second, DrainDelay: time.Millisecond,
+		ICEFailedTimeout: 5 * time.Second, DrainDelay: time.Millisecond, ReconnectGrace: o.reconnectGrace,
+	}
+	if o.turn {
+		cfg.TURN = TURNConfig{Enabled: true, UDPAddr: "127.0.0.1:0", TCPAddr: "127.0.0.1:0", Realm: "convene",
+			Secret: testkit.Secret, PublicIP: "127.0.0.1", CredentialTTL: time.Hour}
 	}
 	if cfg.EmptyRoomTimeout == 0 {
 		cfg.EmptyRoomTimeout = time.Minute
@@ -325,7 +333,12 @@ type frame struct {
 	Participant struct {
 		UserID string `json:"user_id"`
 	} `json:"participant"`
-	Tracks []trackInfo `json:"tracks"`
+	Tracks     []trackInfo `json:"tracks"`
+	ICEServers []struct {
+		URLs       []string `json:"urls"`
+		Username   string   `json:"username"`
+		Credential string   `json:"credential"`
+	} `json:"ice_servers"`
 }
 
 type trackInfo struct {

@@ -122,11 +122,24 @@ func newClientAPI(t testing.TB) *webrtc.API {
 
 // joinMedia connects user to the conference and sends join; publishing starts once joined.
 func (h *harness) joinMedia(t testing.TB, confID, user string, pubs ...publish) *mediaClient {
+	return h.joinMediaWith(t, confID, user, "", pubs...)
+}
+
+// joinMediaWith is joinMedia; with relay set ("udp" or "tcp") the client uses only relayed
+// candidates, through the TURN URLs of that transport that "joined" hands out (a browser
+// with iceTransportPolicy "relay"), so its peer connections are made after "joined".
+func (h *harness) joinMediaWith(t testing.TB, confID, user, relay string, pubs ...publish) *mediaClient {
 	ws := h.dial(t, confID, user)
+	joinSent := time.Now()
+	cfg := webrtc.Configuration{}
+	if relay != "" {
+		ws.send(map[string]string{"type": "join"})
+		cfg = relayConfig(t, ws.expect("joined"), relay)
+	}
 	api := newClientAPI(t)
-	pub, err := api.NewPeerConnection(webrtc.Configuration{})
+	pub, err := api.NewPeerConnection(cfg)
 	require.NoError(t, err)
-	sub, err := api.NewPeerConnection(webrtc.Configuration{})
+	sub, err := api.NewPeerConnection(cfg)
 	require.NoError(t, err)
 	c := &mediaClient{
 		t: t, ws: ws, pub: pub, sub: sub, pubs: pubs,
@@ -151,14 +164,59 @@ func (h *harness) joinMedia(t testing.TB, confID, user string, pubs ...publish) 
 			c.mu.Unlock()
 		}
 	})
+	c.mu.Lock()
+	c.joinSent = joinSent
+	c.mu.Unlock()
+	t.Cleanup(c.close)
 	c.wg.Add(1)
 	go c.signal()
-	c.mu.Lock()
-	c.joinSent = time.Now()
-	c.mu.Unlock()
-	ws.send(map[string]string{"type": "join"})
-	t.Cleanup(c.close)
+	if relay != "" {
+		c.onJoined()
+	} else {
+		ws.send(map[string]string{"type": "join"})
+	}
 	return c
+}
+
+// relayConfig keeps the TURN URLs of one transport from a "joined" frame and allows
+// relayed candidates only.
+func relayConfig(t testing.TB, joined frame, transport string) webrtc.Configuration {
+	t.Helper()
+	cfg := webrtc.Configuration{ICETransportPolicy: webrtc.ICETransportPolicyRelay}
+	for _, s := range joined.ICEServers {
+		for _, u := range s.URLs {
+			if strings.HasPrefix(u, "turn:") && strings.HasSuffix(u, "?transport="+transport) {
+				cfg.ICEServers = append(cfg.ICEServers, webrtc.ICEServer{URLs: []string{u}, Username: s.Username, Credential: s.Credential})
+			}
+		}
+	}
+	require.NotEmpty(t, cfg.ICEServers, "joined hands out a TURN URL over %s: %+v", transport, joined.ICEServers)
+	return cfg
+}
+
+// onJoined starts publishing once the client is in the room.
+func (c *mediaClient) onJoined() {
+	c.mu.Lock()
+	c.joinedAt = time.Now()
+	c.mu.Unlock()
+	if len(c.pubs) > 0 {
+		c.startPublishing()
+		c.offer()
+	}
+}
+
+// selectedTypes returns the local candidate types of the pairs each connection uses
+// ("" while none is selected).
+func (c *mediaClient) selectedTypes() (pub, sub string) {
+	typeOf := func(pc *webrtc.PeerConnection) string {
+		// Every section of a connection shares one DTLS and one ICE transport.
+		pair, err := pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+		if err != nil || pair == nil {
+			return ""
+		}
+		return pair.Local.Typ.String()
+	}
+	return typeOf(c.pub), typeOf(c.sub)
 }
 
 func (c *mediaClient) sendJSON(v any) {
@@ -173,13 +231,7 @@ func (c *mediaClient) signal() {
 	for f := range c.ws.frames {
 		switch f.Type {
 		case "joined":
-			c.mu.Lock()
-			c.joinedAt = time.Now()
-			c.mu.Unlock()
-			if len(c.pubs) > 0 {
-				c.startPublishing()
-				c.offer()
-			}
+			c.onJoined()
 		case "offer": // for the subscriber connection
 			if c.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: f.SDP}) != nil {
 				continue

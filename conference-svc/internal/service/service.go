@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/convene/convene/conference-svc/internal/app"
 	"github.com/convene/convene/conference-svc/internal/domain"
 	"github.com/convene/convene/conference-svc/internal/ports"
+	"github.com/convene/convene/conference-svc/internal/relay"
 	"github.com/convene/convene/conference-svc/internal/rtc"
 	"github.com/convene/convene/conference-svc/internal/sfu"
 	"github.com/convene/convene/conference-svc/migrations"
@@ -38,6 +40,9 @@ type Service struct {
 	db        *gorm.DB
 	teamsConn *grpc.ClientConn
 	engine    *sfu.Engine
+	// relay is the embedded TURN server, nil unless TURN_ENABLED.
+	relay     *relay.Server
+	ice       []rtc.ICEServer
 	rooms     *Rooms
 	recorder  *stateRecorder
 	placement *Placement
@@ -71,15 +76,27 @@ func New(ctx context.Context, cfg Config, deps *server.Deps) (*Service, error) {
 		return nil, err
 	}
 
-	s := &Service{deps: deps, db: gdb, teamsConn: teamsConn, engine: engine, drain: cfg.DrainDelay}
-	ice := iceServers(cfg)
+	s := &Service{deps: deps, db: gdb, teamsConn: teamsConn, engine: engine, drain: cfg.DrainDelay, ice: iceServers(cfg)}
+	if cfg.TURN.Enabled {
+		s.relay, err = relay.NewServer(relay.ServerParams{
+			UDPAddr: cfg.TURN.UDPAddr, TCPAddr: cfg.TURN.TCPAddr, Realm: cfg.TURN.Realm, Secret: cfg.TURN.Secret,
+			PublicIP: cfg.TURN.PublicIP, CredentialTTL: cfg.TURN.CredentialTTL, Log: deps.Log,
+		})
+		if err != nil {
+			_ = engine.Close()
+			_ = teamsConn.Close()
+			closeDB(gdb)
+			return nil, err
+		}
+	}
 	// Rooms are opened on the first join, after New returned, so they see the recorder.
 	s.rooms = NewRooms(func(c domain.Conference) rtc.RoomParams {
 		return rtc.RoomParams{
 			ConferenceID:    c.ID,
 			WaitingRoom:     c.WaitingRoom,
 			EmptyTimeout:    cfg.EmptyRoomTimeout,
-			ICEServers:      ice,
+			ICEServers:      s.iceServersFor,
+			ReconnectGrace:  cfg.ReconnectGrace,
 			SpeakerInterval: speakerInterval,
 			Observer:        s.recorder,
 			Log:             deps.Log,
@@ -147,6 +164,11 @@ func (s *Service) shutdown(ctx context.Context) {
 		s.deps.Log.Warn("signaling sockets still open at shutdown")
 	}
 	s.recorder.Close()
+	if s.relay != nil {
+		if err := s.relay.Close(); err != nil {
+			s.deps.Log.Warn("TURN server close", "err", err)
+		}
+	}
 	if err := s.engine.Close(); err != nil {
 		s.deps.Log.Warn("media engine close", "err", err)
 	}
@@ -178,6 +200,21 @@ func closeDB(gdb *gorm.DB) {
 	if sqlDB, err := gdb.DB(); err == nil {
 		_ = sqlDB.Close()
 	}
+}
+
+// iceServersFor is what a user is told to use in "joined": the configured STUN/TURN
+// servers, and the embedded TURN server with a credential of their own.
+func (s *Service) iceServersFor(userID string) []rtc.ICEServer {
+	out := slices.Clone(s.ice)
+	if s.relay == nil {
+		return out
+	}
+	username, credential, err := s.relay.Credentials(userID)
+	if err != nil {
+		s.deps.Log.Warn("TURN credentials", "err", err)
+		return out
+	}
+	return append(out, rtc.ICEServer{URLs: s.relay.URLs(), Username: username, Credential: credential})
 }
 
 func iceServers(cfg Config) []rtc.ICEServer {

@@ -64,33 +64,41 @@ func newSession(p sessionParams) *session {
 	}
 }
 
-// run serves the socket until it closes, then takes the participant out of the room and
-// closes their media.
+// run serves the socket until it closes, then closes the participant's media and takes
+// them out of the room: at once when they left (or the server closed the socket), after
+// the reconnect grace when the connection dropped.
 func (s *session) run() {
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
 		s.write()
 	}()
-	s.read()
+	dropped := s.read()
 	s.Close()
 	<-writerDone
 	if p := s.getParticipant(); p != nil {
-		s.room.Leave(p)
+		if dropped {
+			s.room.Disconnect(p)
+		} else {
+			s.room.Leave(p)
+		}
 	}
 	if peer := s.getPeer(); peer != nil {
 		peer.Close()
 	}
 }
 
-func (s *session) read() {
+// read handles frames until the socket ends. It reports whether the connection dropped
+// (the network, or the client going away without "leave"), as opposed to the client
+// leaving, breaking the protocol (an oversized frame) or the server closing it.
+func (s *session) read() (dropped bool) {
 	s.conn.SetReadLimit(maxFrame)
 	_ = s.conn.SetReadDeadline(time.Now().Add(pongWait))
 	s.conn.SetPongHandler(func(string) error { return s.conn.SetReadDeadline(time.Now().Add(pongWait)) })
 	for {
 		typ, data, err := s.conn.ReadMessage()
 		if err != nil {
-			return
+			return !errors.Is(err, websocket.ErrReadLimit) && !s.isClosed()
 		}
 		_ = s.conn.SetReadDeadline(time.Now().Add(pongWait))
 		if typ != websocket.TextMessage {
@@ -112,7 +120,7 @@ func (s *session) read() {
 			continue
 		}
 		if !s.handle(f) {
-			return
+			return false
 		}
 	}
 }
@@ -309,6 +317,16 @@ func (s *session) Subscribe(t rtc.PublishedTrack) {
 func (s *session) Unsubscribe(trackID string) {
 	if peer := s.getPeer(); peer != nil {
 		peer.Unsubscribe(trackID)
+	}
+}
+
+// isClosed reports whether the server closed the session.
+func (s *session) isClosed() bool {
+	select {
+	case <-s.closed:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -25,6 +25,13 @@ const (
 	PayloadTypeVP8  = 96
 )
 
+// relayAcceptanceMinWait is how long the SFU, when it nominates (it offers the subscriber
+// connection), waits before it accepts a pair through a client's TURN relay. pion waits 2 s
+// by default so that a direct pair can win; a direct pair on a working path succeeds within
+// a round trip or two, while a client that can only be relayed (iceTransportPolicy relay, a
+// blocked UDP port) would see its first picture 2 s late.
+const relayAcceptanceMinWait = 250 * time.Millisecond
+
 // audioLevelURI is the RTP header extension that carries the speaker's loudness.
 const audioLevelURI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 
@@ -115,6 +122,7 @@ func NewEngine(p EngineParams) (*Engine, error) {
 	// Loopback candidates make the SFU reachable from the same machine (development, tests).
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICETimeouts(p.DisconnectedTimeout, p.FailedTimeout, time.Second)
+	se.SetRelayAcceptanceMinWait(relayAcceptanceMinWait)
 	if p.NAT1To1IP != "" {
 		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
 			External:        []string{p.NAT1To1IP},
