@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -84,6 +86,10 @@ func TestChatsREST(t *testing.T) {
 	c.do(t, http.MethodPost, "/api/v1/chats/"+launch.ID+"/messages", bob.Access, map[string]any{
 		"text": "hello", "client_msg_id": "e2e-chats-1",
 	}).expect(t, http.StatusCreated)
+	// messages-svc reports the activity to chats-svc asynchronously, within moments.
+	require.Eventually(t, func() bool {
+		return slices.Equal([]string{launch.ID, later.ID}, listChatIDs(t, c, alice))
+	}, 10*time.Second, 50*time.Millisecond)
 	var list struct {
 		Items      []chatJSON `json:"items"`
 		NextCursor string     `json:"next_cursor"`
@@ -154,4 +160,70 @@ func listChatIDs(t *testing.T, c *client, u *user) []string {
 		ids[i] = ch.ID
 	}
 	return ids
+}
+
+// TestChatsListBeyond200: a user in 250 chats lists them all, in activity order, over
+// pages; a message in the oldest chat moves it to the top once messages-svc has reported
+// the activity to chats-svc (asynchronously, within a fraction of a second).
+func TestChatsListBeyond200(t *testing.T) {
+	const n = 250
+	st := startStack(t, stack.Options{
+		Services: []string{"users-svc", "chats-svc", "messages-svc"},
+		ServiceEnv: map[string]map[string]string{
+			// 250 creations by one user in a few seconds, beyond the default write limit.
+			"chats-svc": {"CHATS_WRITES_PER_MINUTE": "100000"},
+		},
+	})
+	c := newClient(st)
+	alice := newUser(t, c)
+	created := make([]string, n)
+	for i := range created {
+		var out struct {
+			Chat chatJSON `json:"chat"`
+		}
+		c.do(t, http.MethodPost, "/api/v1/chats", alice.Access, map[string]any{"title": fmt.Sprint("chat ", i)}).
+			expect(t, http.StatusCreated).json(t, &out)
+		created[i] = out.Chat.ID
+	}
+	newestFirst := slices.Clone(created)
+	slices.Reverse(newestFirst)
+	require.Equal(t, newestFirst, listAllChatIDs(t, c, alice, 100))
+	require.Equal(t, newestFirst[:50], listChatIDs(t, c, alice), "the default page is 50")
+
+	c.do(t, http.MethodPost, "/api/v1/chats/"+created[0]+"/messages", alice.Access, map[string]any{
+		"text": "back to the top", "client_msg_id": "e2e-activity-1",
+	}).expect(t, http.StatusCreated)
+	want := append([]string{created[0]}, newestFirst[:n-1]...)
+	require.Eventually(t, func() bool { return slices.Equal(want, listAllChatIDs(t, c, alice, 100)) }, 10*time.Second, 100*time.Millisecond)
+	var page struct {
+		Items []chatJSON `json:"items"`
+	}
+	c.do(t, http.MethodGet, "/api/v1/chats?limit=1", alice.Access, nil).expect(t, http.StatusOK).json(t, &page)
+	require.Equal(t, "back to the top", page.Items[0].LastMessage.Text)
+}
+
+// listAllChatIDs walks u's chat list in pages of limit.
+func listAllChatIDs(t *testing.T, c *client, u *user, limit int) []string {
+	t.Helper()
+	var ids []string
+	cursor := ""
+	for {
+		path := fmt.Sprintf("/api/v1/chats?limit=%d", limit)
+		if cursor != "" {
+			path += "&before=" + cursor
+		}
+		var page struct {
+			Items      []chatJSON `json:"items"`
+			NextCursor string     `json:"next_cursor"`
+		}
+		c.do(t, http.MethodGet, path, u.Access, nil).expect(t, http.StatusOK).json(t, &page)
+		require.LessOrEqual(t, len(page.Items), limit)
+		for _, ch := range page.Items {
+			ids = append(ids, ch.ID)
+		}
+		if page.NextCursor == "" {
+			return ids
+		}
+		cursor = page.NextCursor
+	}
 }

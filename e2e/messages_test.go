@@ -464,3 +464,37 @@ func TestMessagesSurviveInstanceKill(t *testing.T) {
 	r.json(t, &page)
 	require.Len(t, page.Items, total, "no duplicate from re-sent messages")
 }
+
+// TestMessagesRemovedMemberStopsAtOnce: messages-svc caches member lists; a member removed
+// through chats-svc receives nothing sent after the member_removed event reached them,
+// whichever messages-svc instance handles the send.
+func TestMessagesRemovedMemberStopsAtOnce(t *testing.T) {
+	st := messagesStack(t, nil)
+	c := newClient(st)
+	alice, bob, carol := chatUser(t, c), chatUser(t, c), chatUser(t, c)
+	chat := newChat(t, c, alice, bob, carol)
+	b := socketOn(t, st, c, bob, 0)
+	cs := socketOn(t, st, c, carol, 1)
+	// A few sends over both instances fill both instances' membership caches.
+	for i := range 4 {
+		c.do(t, http.MethodPost, "/api/v1/chats/"+chat+"/messages", alice.Access, map[string]any{
+			"text": "before", "client_msg_id": fmt.Sprint("before-", i),
+		}).expect(t, http.StatusCreated)
+	}
+	for range 4 {
+		require.Equal(t, "before", b.next(t, "message")["message"].(map[string]any)["text"])
+		require.Equal(t, "before", cs.next(t, "message")["message"].(map[string]any)["text"])
+	}
+
+	c.do(t, http.MethodDelete, "/api/v1/chats/"+chat+"/members/"+carol.ID, alice.Access, nil).expect(t, http.StatusNoContent)
+	require.Equal(t, carol.ID, cs.next(t, "member_removed")["user_id"])
+	for i := range 4 {
+		c.do(t, http.MethodPost, "/api/v1/chats/"+chat+"/messages", alice.Access, map[string]any{
+			"text": "after", "client_msg_id": fmt.Sprint("after-", i),
+		}).expect(t, http.StatusCreated)
+		require.Equal(t, "after", b.next(t, "message")["message"].(map[string]any)["text"])
+	}
+	_, err := cs.await("message", time.Second)
+	require.Error(t, err, "carol received a message sent after her removal")
+	c.do(t, http.MethodGet, "/api/v1/chats/"+chat+"/messages", carol.Access, nil).expect(t, http.StatusNotFound)
+}

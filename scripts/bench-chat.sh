@@ -4,8 +4,11 @@
 # drives it with tools/chatload over real sockets through the gateway.
 #
 #   scripts/bench-chat.sh smoke          CI size: 20 users, fails on any loss or duplicate
+#                                        (also run by `make test`: TestSmoke in tools/chatload)
 #   scripts/bench-chat.sh [chatload flags] full size by hand, e.g.
-#   scripts/bench-chat.sh -users 10000 -chat-size 10 -rate 0.1 -duration 60s
+#   scripts/bench-chat.sh -users 2000 -chat-size 10 -rate 0.5 -duration 30s
+#   PPROF_ADDR=127.0.0.1:6061 scripts/bench-chat.sh -stack 1 -users 1000 -duration 30s
+#                                        profiles the one messages-svc (the last -stack wins)
 #
 # Needs Postgres and Redis (scripts/deps.sh starts them).
 set -euo pipefail

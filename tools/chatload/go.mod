@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/convene/convene/tools v0.0.0
 	github.com/gorilla/websocket v1.5.3
+	github.com/stretchr/testify v1.12.1
 )
 
 require (

@@ -28,8 +28,27 @@ type Report struct {
 	Lost, Duplicates       int64
 	SendErrors             int64
 	P50, P99, Max          time.Duration
-	// IdleBytesPerSocket is the RSS growth of the measured processes per open socket.
-	IdleBytesPerSocket float64
+	// Idle is what opening the sockets cost each measured process, per socket.
+	Idle []IdleCost
+	// CPU is each measured process's CPU time over the sending phase (drain included),
+	// as a share of one core.
+	CPU []ProcessCPU
+}
+
+// ProcessCPU is one process's CPU use while the load ran.
+type ProcessCPU struct {
+	Process string
+	// Cores is CPU seconds per wall second: 1 is one core busy.
+	Cores float64
+}
+
+// IdleCost is the growth of one process's resident memory, Go heap in use and goroutines
+// between before the sockets were opened and after, divided by the sockets.
+type IdleCost struct {
+	Process    string
+	RSS        float64
+	HeapInuse  float64
+	Goroutines float64
 }
 
 func (r Report) String() string {
@@ -40,8 +59,22 @@ func (r Report) String() string {
 	fmt.Fprintf(&b, "deliveries   %d (%.0f/s)\n", r.Deliveries, float64(r.Deliveries)/secs)
 	fmt.Fprintf(&b, "latency      p50 %s  p99 %s  max %s (send → deliver)\n", r.P50, r.P99, r.Max)
 	fmt.Fprintf(&b, "lost         %d\nduplicates   %d\n", r.Lost, r.Duplicates)
-	if r.IdleBytesPerSocket > 0 {
-		fmt.Fprintf(&b, "memory       %.1f KB per idle socket (RSS growth of the measured processes / sockets)\n", r.IdleBytesPerSocket/1024)
+	if len(r.Idle) > 0 {
+		fmt.Fprintf(&b, "idle socket  growth per socket: RSS, Go heap in use, goroutines\n")
+		var rss, heap float64
+		for _, c := range r.Idle {
+			fmt.Fprintf(&b, "  %-22s %7.1f KB  %7.1f KB  %5.2f\n", c.Process, c.RSS/1024, c.HeapInuse/1024, c.Goroutines)
+			rss += c.RSS
+			heap += c.HeapInuse
+		}
+		fmt.Fprintf(&b, "  %-22s %7.1f KB  %7.1f KB\n", "total", rss/1024, heap/1024)
+	}
+	if len(r.CPU) > 0 {
+		fmt.Fprintf(&b, "cpu          while sending, in cores:")
+		for _, c := range r.CPU {
+			fmt.Fprintf(&b, "  %s %.2f", c.Process, c.Cores)
+		}
+		fmt.Fprintln(&b)
 	}
 	return b.String()
 }
@@ -59,6 +92,9 @@ type member struct {
 	latency []time.Duration
 	// acked maps the seqs this user's sends got, for the chat's expected set.
 	acked []int64
+	// sent counts sends written; refused counts error frames answering them.
+	sent    int
+	refused int
 }
 
 // Run sets up users and chats, opens one socket per user, measures idle memory, sends for
@@ -75,7 +111,7 @@ func Run(ctx context.Context, p Params, log io.Writer) (Report, error) {
 			members = append(members, &member{acc: users[i], chat: j, seen: map[int64]int{}})
 		}
 	}
-	before, rssErr := rss(ctx, p.Metrics)
+	before, memErr := processStats(ctx, p.Metrics)
 	start := time.Now()
 	dialer := &websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
 	err = parallel(ctx, len(members), p.Concurrency*4, func(ctx context.Context, i int) error {
@@ -91,10 +127,19 @@ func Run(ctx context.Context, p Params, log io.Writer) (Report, error) {
 	}()
 	fmt.Fprintf(log, "sockets open: %d in %s\n", len(members), time.Since(start).Round(time.Millisecond))
 	rep := Report{Users: len(members), Chats: len(chatIDs), ChatSize: p.ChatSize, Duration: p.Duration}
-	if len(p.Metrics) > 0 && rssErr == nil {
+	if len(p.Metrics) > 0 && memErr == nil {
 		time.Sleep(2 * time.Second) // let the servers' allocations settle
-		if after, err := rss(ctx, p.Metrics); err == nil {
-			rep.IdleBytesPerSocket = float64(after-before) / float64(len(members))
+		if after, err := processStats(ctx, p.Metrics); err == nil {
+			n := float64(len(members))
+			for i, b := range before {
+				a := after[i]
+				rep.Idle = append(rep.Idle, IdleCost{
+					Process:    processName(p, i),
+					RSS:        (a.rss - b.rss) / n,
+					HeapInuse:  (a.heapInuse - b.heapInuse) / n,
+					Goroutines: (a.goroutines - b.goroutines) / n,
+				})
+			}
 		}
 	}
 
@@ -109,6 +154,8 @@ func Run(ctx context.Context, p Params, log io.Writer) (Report, error) {
 		}()
 	}
 
+	cpuBefore, cpuErr := processStats(ctx, p.Metrics)
+	cpuStart := time.Now()
 	measuring.Store(true)
 	sendCtx, cancel := context.WithTimeout(ctx, p.Duration)
 	var senders sync.WaitGroup
@@ -121,9 +168,15 @@ func Run(ctx context.Context, p Params, log io.Writer) (Report, error) {
 	}
 	senders.Wait()
 	cancel()
-	fmt.Fprintf(log, "sending done; draining for %s\n", p.Drain)
-	time.Sleep(p.Drain)
+	fmt.Fprintf(log, "sending done; waiting up to %s for the last acks and deliveries\n", p.Drain)
+	waitComplete(ctx, members, p.Drain)
 	measuring.Store(false)
+	if cpuAfter, err := processStats(ctx, p.Metrics); err == nil && cpuErr == nil && len(p.Metrics) > 0 {
+		wall := time.Since(cpuStart).Seconds()
+		for i := range cpuAfter {
+			rep.CPU = append(rep.CPU, ProcessCPU{Process: processName(p, i), Cores: (cpuAfter[i].cpu - cpuBefore[i].cpu) / wall})
+		}
+	}
 	for _, m := range members {
 		m.conn.Close()
 	}
@@ -187,6 +240,10 @@ func (m *member) read(measuring *atomic.Bool) {
 			m.mu.Lock()
 			m.acked = append(m.acked, f.Message.Seq)
 			m.mu.Unlock()
+		case "error":
+			m.mu.Lock()
+			m.refused++
+			m.mu.Unlock()
 		case "message":
 			sent, err := strconv.ParseInt(f.Message.Text, 10, 64)
 			m.mu.Lock()
@@ -219,6 +276,10 @@ func (m *member) send(ctx context.Context, chatID string, rate float64, errs *at
 		m.writeMu.Unlock()
 		if err != nil {
 			errs.Add(1)
+		} else {
+			m.mu.Lock()
+			m.sent++
+			m.mu.Unlock()
 		}
 		select {
 		case <-tick.C:
@@ -226,6 +287,43 @@ func (m *member) send(ctx context.Context, chatID string, rate float64, errs *at
 			return
 		}
 	}
+}
+
+// waitComplete returns once every send was answered (ack or error) and every member saw
+// every acknowledged seq of its chat, or after limit: whatever is missing then counts as
+// lost.
+func waitComplete(ctx context.Context, members []*member, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if complete(members) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func complete(members []*member) bool {
+	expected := map[int][]int64{}
+	for _, m := range members {
+		m.mu.Lock()
+		answered := len(m.acked)+m.refused >= m.sent
+		expected[m.chat] = append(expected[m.chat], m.acked...)
+		m.mu.Unlock()
+		if !answered {
+			return false
+		}
+	}
+	for _, m := range members {
+		m.mu.Lock()
+		for _, seq := range expected[m.chat] {
+			if m.seen[seq] == 0 {
+				m.mu.Unlock()
+				return false
+			}
+		}
+		m.mu.Unlock()
+	}
+	return true
 }
 
 // tally compares what every socket received with what was acknowledged in its chat.
@@ -257,33 +355,49 @@ func tally(rep *Report, members []*member) {
 	rep.Max = lat[len(lat)-1]
 }
 
-// rss sums process_resident_memory_bytes over the /metrics URLs.
-func rss(ctx context.Context, urls []string) (int64, error) {
-	var total int64
-	for _, u := range urls {
+// stats is what /metrics says of one process.
+type stats struct{ rss, heapInuse, goroutines, cpu float64 }
+
+// processStats reads resident memory, Go heap in use and goroutines from each /metrics URL.
+func processStats(ctx context.Context, urls []string) ([]stats, error) {
+	out := make([]stats, len(urls))
+	for i, u := range urls {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
+		found := map[string]float64{}
 		sc := bufio.NewScanner(resp.Body)
-		found := false
 		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "process_resident_memory_bytes "); ok {
-				f, err := strconv.ParseFloat(v, 64)
-				if err == nil {
-					total += int64(f)
-					found = true
+			name, v, ok := strings.Cut(sc.Text(), " ")
+			switch name {
+			case "process_resident_memory_bytes", "go_memstats_heap_inuse_bytes", "go_goroutines", "process_cpu_seconds_total":
+				if f, err := strconv.ParseFloat(v, 64); ok && err == nil {
+					found[name] = f
 				}
 			}
 		}
 		resp.Body.Close()
-		if !found {
-			return 0, fmt.Errorf("%s: no process_resident_memory_bytes", u)
+		if len(found) < 4 {
+			return nil, fmt.Errorf("%s: missing process or Go runtime metrics", u)
+		}
+		out[i] = stats{
+			rss: found["process_resident_memory_bytes"], heapInuse: found["go_memstats_heap_inuse_bytes"],
+			goroutines: found["go_goroutines"], cpu: found["process_cpu_seconds_total"],
 		}
 	}
-	return total, nil
+	return out, nil
+}
+
+// processName labels the i-th metrics URL: the processes' names when chatload started the
+// stack, else the URL.
+func processName(p Params, i int) string {
+	if i < len(p.MetricsNames) {
+		return p.MetricsNames[i]
+	}
+	return p.Metrics[i]
 }

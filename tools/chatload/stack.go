@@ -50,9 +50,14 @@ func startStack(ctx context.Context, p *Params, instances int, log io.Writer) (*
 	}
 	p.Gateway = st.GatewayURL
 	p.Metrics = []string{st.GatewayURL + "/metrics"}
+	p.MetricsNames = []string{"gateway"}
 	for i := range instances {
 		p.Metrics = append(p.Metrics, "http://"+st.Proc("messages-svc", i).HTTPAddr+"/metrics")
+		p.MetricsNames = append(p.MetricsNames, fmt.Sprintf("messages-svc %d", i))
 	}
+	// chats-svc holds no socket; it is measured for the CPU its part of the load costs.
+	p.Metrics = append(p.Metrics, "http://"+st.Proc("chats-svc", 0).HTTPAddr+"/metrics")
+	p.MetricsNames = append(p.MetricsNames, "chats-svc")
 	return st, nil
 }
 

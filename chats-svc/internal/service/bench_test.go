@@ -39,29 +39,37 @@ func BenchmarkIsMember(b *testing.B) {
 	})
 }
 
-// BenchmarkListChats measures GET /api/v1/chats for a user in 50 chats, half of them with
-// a last message: one database query, one GetChatSummaries call, one GetUsers call.
+// BenchmarkListChats measures GET /api/v1/chats (the first page, 50 chats) for a user in
+// 50 and in 500 chats, half of them with a last message: one database query for the page,
+// one GetChatSummaries call and one GetUsers call for its chats. The page costs the same
+// whatever the number of chats.
 func BenchmarkListChats(b *testing.B) {
-	h := start(b, options{})
-	alice, bob := h.users.add("alice"), h.users.add("bob")
-	for i := range 50 {
-		c := h.createChat(alice, "chat "+strconv.Itoa(i), bob)
-		if i%2 == 0 {
-			h.messages.setLastMessage(c.ID, bob, "hello", time.Now().Add(time.Duration(i)*time.Second), int64(i))
-		}
-	}
-	b.SetParallelism(8)
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			r := h.do(alice, http.MethodGet, "/api/v1/chats", nil)
-			if r.Status != http.StatusOK {
-				b.Errorf("list: %d %s", r.Status, r.Body)
-				return
+	for _, n := range []int{50, 500} {
+		b.Run("chats="+strconv.Itoa(n), func(b *testing.B) {
+			h := start(b, options{})
+			alice, bob := h.users.add("alice"), h.users.add("bob")
+			for i := range n {
+				c := h.createChat(alice, "chat "+strconv.Itoa(i), bob)
+				if i%2 == 0 {
+					at := time.Now()
+					h.messages.setLastMessage(c.ID, bob, "hello", at, int64(i))
+					h.recordActivity(map[string]time.Time{c.ID: at})
+				}
 			}
-		}
-	})
+			b.SetParallelism(8)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					r := h.do(alice, http.MethodGet, "/api/v1/chats", nil)
+					if r.Status != http.StatusOK {
+						b.Errorf("list: %d %s", r.Status, r.Body)
+						return
+					}
+				}
+			})
+		})
+	}
 }
 
 // BenchmarkCreateChat measures POST /api/v1/chats with two members: two email lookups,

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -23,6 +24,7 @@ import (
 	"github.com/convene/convene/messages-svc/internal/wire"
 	"github.com/convene/convene/platform/authn"
 	"github.com/convene/convene/platform/httpx"
+	"github.com/convene/convene/platform/logging"
 )
 
 // socketsOpen lets operators (and the end-to-end tests) see how sockets spread over the
@@ -88,9 +90,10 @@ func NewSocket(a *app.Application, hub *realtime.Hub, cfg SocketConfig, log *slo
 	return &Socket{
 		app: a, hub: hub, cfg: cfg, log: log,
 		upgrader: websocket.Upgrader{
-			// A small read buffer and pooled write buffers keep an idle socket cheap; frames
-			// larger than the buffers are still read and written whole.
-			ReadBufferSize:  1024,
+			// An idle socket holds only its read buffer: 256 bytes hold every control frame
+			// and the header of any frame, and larger frames are read through it whole.
+			// Write buffers are taken from a pool for the duration of one write.
+			ReadBufferSize:  256,
 			WriteBufferSize: 4096,
 			WriteBufferPool: &sync.Pool{},
 			// The caller is authenticated by the gateway's signed identity header, not by a
@@ -103,22 +106,49 @@ func NewSocket(a *app.Application, hub *realtime.Hub, cfg SocketConfig, log *slo
 // Register adds the socket route to an authenticated /api/v1 group.
 func (s *Socket) Register(api gin.IRoutes) { api.GET("/ws", s.serve) }
 
-// Wait blocks until every socket handler returned (after Hub.Close ended their sessions).
+// Wait blocks until every socket ended (after Hub.Close ended their sessions).
 func (s *Socket) Wait() { s.conns.Wait() }
 
+// socketConn is one open socket. Of goroutines it has only its reader while idle: the
+// writer runs while there are frames to write, keepalive pings fire from a timer, and the
+// close is written when the session ends.
+type socketConn struct {
+	s    *Socket
+	ws   *websocket.Conn
+	sess *realtime.Session
+	// writing is set while a writer goroutine drains the session's queue.
+	writing atomic.Bool
+	// pingMu guards ping, the keepalive timer: nil once the socket ended.
+	pingMu sync.Mutex
+	ping   *time.Timer
+}
+
+// serve upgrades the request and hands the socket to a goroutine of its own, then returns:
+// what net/http and gin hold for a request in flight (its buffers, the handler's deep
+// stack) is released instead of living as long as the socket. The access log therefore
+// records the upgrade, not the socket's lifetime.
 func (s *Socket) serve(c *gin.Context) {
-	id, _ := authn.FromContext(c.Request.Context())
+	reqCtx := c.Request.Context()
+	id, _ := authn.FromContext(reqCtx)
 	ws, err := s.upgrader.Upgrade(c.Writer, c.Request, nil)
 	if err != nil {
 		return // the upgrader has answered the client with an HTTP error
 	}
-	s.conns.Add(1)
-	defer s.conns.Done()
 	if tcp, ok := ws.NetConn().(*net.TCPConn); ok && s.cfg.SendBuffer > 0 {
 		_ = tcp.SetWriteBuffer(s.cfg.SendBuffer)
 	}
-	ctx := context.WithoutCancel(c.Request.Context())
-	sess := realtime.NewSession(ctx, realtime.SessionParams{
+	// The socket's context keeps only what its work needs from the request: the user (for
+	// the calls made on their behalf) and the request ID (for the logs).
+	ctx := authn.WithIdentity(logging.WithRequestID(context.Background(), logging.RequestID(reqCtx)), id)
+	s.conns.Add(1)
+	go s.run(ctx, ws, id)
+}
+
+// run serves one socket until it closes.
+func (s *Socket) run(ctx context.Context, ws *websocket.Conn, id authn.Identity) {
+	defer s.conns.Done()
+	conn := &socketConn{s: s, ws: ws}
+	conn.sess = realtime.NewSession(ctx, realtime.SessionParams{
 		UserID:     id.UserID,
 		MaxQueue:   s.cfg.QueueSize,
 		GapTimeout: s.cfg.GapTimeout,
@@ -126,29 +156,96 @@ func (s *Socket) serve(c *gin.Context) {
 		OnRepairError: func(chatID string, err error) {
 			s.log.WarnContext(ctx, "gap repair failed", "chat_id", chatID, "err", err)
 		},
+		Notify:  conn.startWriter,
+		OnClose: func() { go conn.close() },
 	})
+	sess := conn.sess
 	if err := s.hub.Add(ctx, sess); err != nil {
 		s.log.WarnContext(ctx, "socket subscribe failed", "err", err)
-		_ = ws.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "unavailable"), time.Now().Add(time.Second))
-		ws.Close()
+		sess.Close(websocket.CloseTryAgainLater, "unavailable")
 		return
 	}
 	defer s.hub.Remove(context.WithoutCancel(ctx), sess)
 	socketsOpen.Inc()
 	defer socketsOpen.Dec()
-
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		s.writeLoop(ws, sess)
-		ws.Close() // unblocks the reader
-	}()
+	conn.startPings()
+	defer conn.stopPings()
 
 	s.start(ctx, sess)
 	s.readLoop(ctx, ws, sess, id)
 	sess.Close(websocket.CloseNormalClosure, "")
-	<-writerDone
+}
+
+// startWriter is the session's Notify: it starts a writer unless one is running.
+func (c *socketConn) startWriter() {
+	if c.writing.CompareAndSwap(false, true) {
+		go c.write()
+	}
+}
+
+// write sends the queued frames until the queue is empty, then ends. A frame queued as it
+// ends starts it again: after clearing the flag it looks once more.
+func (c *socketConn) write() {
+	for {
+		frames := c.sess.Take()
+		if len(frames) == 0 {
+			c.writing.Store(false)
+			if !c.sess.Pending() || !c.writing.CompareAndSwap(false, true) {
+				return
+			}
+			continue
+		}
+		for _, f := range frames {
+			if isDone(c.sess) {
+				return // the session ended meanwhile: its close frame comes next
+			}
+			_ = c.ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteWait))
+			if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
+				c.sess.Close(websocket.CloseAbnormalClosure, "write failed")
+				return
+			}
+		}
+	}
+}
+
+func (c *socketConn) startPings() {
+	c.pingMu.Lock()
+	defer c.pingMu.Unlock()
+	c.ping = time.AfterFunc(c.s.cfg.PingPeriod, c.sendPing)
+}
+
+func (c *socketConn) stopPings() {
+	c.pingMu.Lock()
+	defer c.pingMu.Unlock()
+	c.ping.Stop()
+	c.ping = nil
+}
+
+// sendPing runs on the keepalive timer; a client that does not answer pings is dropped
+// by the reader's deadline.
+func (c *socketConn) sendPing() {
+	if isDone(c.sess) {
+		return
+	}
+	if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.s.cfg.WriteWait)); err != nil {
+		c.sess.Close(websocket.CloseAbnormalClosure, "ping failed")
+		return
+	}
+	c.pingMu.Lock()
+	defer c.pingMu.Unlock()
+	if c.ping != nil {
+		c.ping.Reset(c.s.cfg.PingPeriod)
+	}
+}
+
+// close sends the session's close status and closes the connection, which ends the reader.
+// A write in flight finishes first (or fails at its deadline): a slow consumer that reads
+// again learns why it was closed (4008) and resumes.
+func (c *socketConn) close() {
+	code, reason := c.sess.CloseStatus()
+	deadline := time.Now().Add(c.s.cfg.WriteWait + time.Second)
+	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), deadline)
+	_ = c.ws.Close()
 }
 
 // start sets where each of the user's chats begins on this socket. Without chats-svc the
@@ -163,48 +260,18 @@ func (s *Socket) start(ctx context.Context, sess *realtime.Session) {
 	sess.Start(positions)
 }
 
-func (s *Socket) writeLoop(ws *websocket.Conn, sess *realtime.Session) {
-	ping := time.NewTicker(s.cfg.PingPeriod)
-	defer ping.Stop()
-	for {
-		select {
-		case <-sess.Wake():
-			for _, f := range sess.Take() {
-				if isDone(sess) {
-					break // the session ended meanwhile: its close frame comes next
-				}
-				_ = ws.SetWriteDeadline(time.Now().Add(s.cfg.WriteWait))
-				if err := ws.WriteMessage(websocket.TextMessage, f); err != nil {
-					sess.Close(websocket.CloseAbnormalClosure, "write failed")
-					return
-				}
-			}
-		case <-ping.C:
-			if err := ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.cfg.WriteWait)); err != nil {
-				sess.Close(websocket.CloseAbnormalClosure, "ping failed")
-				return
-			}
-		case <-sess.Done():
-			code, reason := sess.CloseStatus()
-			_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
-			return
-		}
-	}
-}
-
 func (s *Socket) readLoop(ctx context.Context, ws *websocket.Conn, sess *realtime.Session, id authn.Identity) {
 	pongWait := 2 * s.cfg.PingPeriod
 	ws.SetReadLimit(s.cfg.HardMaxFrame)
 	_ = ws.SetReadDeadline(time.Now().Add(pongWait))
 	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(pongWait)) })
 	limiter := rate.NewLimiter(rate.Limit(s.cfg.Rate), s.cfg.Burst)
-	buf := make([]byte, 0, 512)
 	for {
 		kind, r, err := ws.NextReader()
 		if err != nil {
 			return
 		}
-		data, tooLarge, err := readFrame(r, s.cfg.MaxFrame, buf[:0])
+		data, tooLarge, err := readFrame(r, s.cfg.MaxFrame)
 		if err != nil {
 			return
 		}
@@ -235,25 +302,17 @@ func isDone(sess *realtime.Session) bool {
 }
 
 // readFrame reads one frame up to max bytes; a longer one is drained and reported, so that
-// the socket goes on.
-func readFrame(r io.Reader, max int64, buf []byte) ([]byte, bool, error) {
-	w := bytesWriter{b: buf}
-	n, err := io.Copy(&w, io.LimitReader(r, max+1))
+// the socket goes on. The frame gets a buffer of its own: an idle socket keeps none.
+func readFrame(r io.Reader, max int64) ([]byte, bool, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
 		return nil, false, err
 	}
-	if n > max {
+	if int64(len(data)) > max {
 		_, err := io.Copy(io.Discard, r)
 		return nil, true, err
 	}
-	return w.b, false, nil
-}
-
-type bytesWriter struct{ b []byte }
-
-func (w *bytesWriter) Write(p []byte) (int, error) {
-	w.b = append(w.b, p...)
-	return len(p), nil
+	return data, false, nil
 }
 
 // handle runs one client frame. A refused frame is answered with an error frame naming the

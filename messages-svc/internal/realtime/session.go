@@ -44,6 +44,12 @@ type SessionParams struct {
 	// OnRepairError reports a failed gap repair (the socket goes on; a later frame or a
 	// resume retries).
 	OnRepairError func(chatID string, err error)
+	// Notify is called when frames are queued, for the socket's writer to Take them. It
+	// runs with the session locked: it must not call the session, only start the writer.
+	Notify func()
+	// OnClose is called once, when the session ends, under the same rule as Notify; the
+	// socket then sends CloseStatus and closes.
+	OnClose func()
 }
 
 // Session is the delivery side of one client socket: a bounded queue of frames, per-chat
@@ -64,9 +70,9 @@ type Session struct {
 	closeCode   int
 	closeReason string
 
-	// wake tells the writer that the queue has frames; room tells a waiting replay that the
-	// writer took some; done is closed when the session ends.
-	wake chan struct{}
+	// room tells a waiting replay that the writer took some frames; done is closed when
+	// the session ends. There is no channel for the writer: an idle socket has no writer
+	// goroutine waiting, Notify starts one when there is something to write.
 	room chan struct{}
 	done chan struct{}
 
@@ -82,7 +88,6 @@ func NewSession(ctx context.Context, p SessionParams) *Session {
 		p:      p,
 		ctx:    ctx,
 		cancel: cancel,
-		wake:   make(chan struct{}, 1),
 		room:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 	}
@@ -164,6 +169,9 @@ func (s *Session) closeLocked(code int, reason string) {
 	s.queue = nil
 	s.cancel()
 	close(s.done)
+	if s.p.OnClose != nil {
+		s.p.OnClose()
+	}
 }
 
 func (s *Session) offerLocked(env wire.Envelope) {
@@ -210,14 +218,17 @@ func (s *Session) pushLocked(frame []byte) {
 		return
 	}
 	s.queue = append(s.queue, frame)
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	if s.p.Notify != nil {
+		s.p.Notify()
 	}
 }
 
-// Wake signals that Take has frames.
-func (s *Session) Wake() <-chan struct{} { return s.wake }
+// Pending reports whether frames wait for Take.
+func (s *Session) Pending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queue) > 0
+}
 
 // Take hands the queued frames to the socket's writer.
 func (s *Session) Take() [][]byte {

@@ -43,15 +43,33 @@ func frame(seq int64) []byte { return []byte(fmt.Sprintf("m%d", seq)) }
 
 func env(seq int64) wire.Envelope { return wire.Envelope{ChatID: "c", Seq: seq, Frame: frame(seq)} }
 
-func newSession(t *testing.T, queue int, st *store) *Session {
+// wakeable is a session with the channel its Notify signals.
+type wakeable struct {
+	*Session
+	wake chan struct{}
+}
+
+func newWakeable(p SessionParams) *wakeable {
+	w := &wakeable{wake: make(chan struct{}, 1)}
+	p.Notify = func() {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+	w.Session = NewSession(context.Background(), p)
+	return w
+}
+
+func newSession(t *testing.T, queue int, st *store) *wakeable {
 	t.Helper()
-	s := NewSession(context.Background(), SessionParams{UserID: "u", MaxQueue: queue, GapTimeout: 20 * time.Millisecond, Fetch: st.fetch})
+	s := newWakeable(SessionParams{UserID: "u", MaxQueue: queue, GapTimeout: 20 * time.Millisecond, Fetch: st.fetch})
 	t.Cleanup(func() { s.Close(1000, "") })
 	return s
 }
 
 // reader drains a session like a socket writer would, recording the frames.
-func reader(s *Session) func() []string {
+func reader(s *wakeable) func() []string {
 	var mu sync.Mutex
 	var got []string
 	done := make(chan struct{})
@@ -59,7 +77,7 @@ func reader(s *Session) func() []string {
 		defer close(done)
 		for {
 			select {
-			case <-s.Wake():
+			case <-s.wake:
 				for _, f := range s.Take() {
 					mu.Lock()
 					got = append(got, string(f))
@@ -166,18 +184,18 @@ func TestHubDeliversToTheUsersSessions(t *testing.T) {
 	})
 	require.NoError(t, err)
 	defer hub.Close(1001, "bye")
-	alice1 := NewSession(context.Background(), SessionParams{UserID: "alice", MaxQueue: 8, GapTimeout: time.Second, Fetch: (&store{}).fetch})
-	alice2 := NewSession(context.Background(), SessionParams{UserID: "alice", MaxQueue: 8, GapTimeout: time.Second, Fetch: (&store{}).fetch})
-	bob := NewSession(context.Background(), SessionParams{UserID: "bob", MaxQueue: 8, GapTimeout: time.Second, Fetch: (&store{}).fetch})
-	for _, s := range []*Session{alice1, alice2, bob} {
-		require.NoError(t, hub.Add(context.Background(), s))
+	alice1 := newWakeable(SessionParams{UserID: "alice", MaxQueue: 8, GapTimeout: time.Second, Fetch: (&store{}).fetch})
+	alice2 := newWakeable(SessionParams{UserID: "alice", MaxQueue: 8, GapTimeout: time.Second, Fetch: (&store{}).fetch})
+	bob := newWakeable(SessionParams{UserID: "bob", MaxQueue: 8, GapTimeout: time.Second, Fetch: (&store{}).fetch})
+	for _, s := range []*wakeable{alice1, alice2, bob} {
+		require.NoError(t, hub.Add(context.Background(), s.Session))
 		s.Start(nil)
 	}
 	require.Equal(t, 3, hub.Sessions())
 	got1, got2, gotBob := reader(alice1), reader(alice2), reader(bob)
 	require.NoError(t, b.Publish(context.Background(), wire.UserTopic("alice"), wire.EncodeEnvelope(wire.Envelope{Frame: []byte("hi")})))
 	require.Eventually(t, func() bool { return len(got1()) == 1 && len(got2()) == 1 }, time.Second, time.Millisecond)
-	hub.Remove(context.Background(), alice1)
+	hub.Remove(context.Background(), alice1.Session)
 	require.NoError(t, b.Publish(context.Background(), wire.UserTopic("alice"), wire.EncodeEnvelope(wire.Envelope{Frame: []byte("again")})))
 	require.Eventually(t, func() bool { return len(got2()) == 2 }, time.Second, time.Millisecond)
 	require.Equal(t, []string{"hi"}, got1())
@@ -192,7 +210,7 @@ func TestHubDeliversToTheUsersSessions(t *testing.T) {
 	mu.Unlock()
 	alice1.Close(1000, "")
 	hub.Close(1001, "bye")
-	for _, s := range []*Session{alice2, bob} {
+	for _, s := range []*wakeable{alice2, bob} {
 		<-s.Done()
 		code, reason := s.CloseStatus()
 		require.Equal(t, 1001, code)

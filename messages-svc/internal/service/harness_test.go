@@ -36,17 +36,23 @@ type directory struct {
 	mu      sync.Mutex
 	members map[string][]string
 	names   map[string]string
+	// listMembers counts ListMembers and IsMember calls: what messages-svc's cache saves.
+	listMembers int
+	// activity is the latest activity reported per chat.
+	activity map[string]time.Time
 }
 
 func (d *directory) IsMember(_ context.Context, r *chatsv1.IsMemberRequest) (*chatsv1.IsMemberResponse, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.listMembers++
 	return &chatsv1.IsMemberResponse{Member: slices.Contains(d.members[r.GetChatId()], r.GetUserId())}, nil
 }
 
 func (d *directory) ListMembers(_ context.Context, r *chatsv1.ListMembersRequest) (*chatsv1.ListMembersResponse, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.listMembers++
 	return &chatsv1.ListMembersResponse{UserIds: slices.Clone(d.members[r.GetChatId()])}, nil
 }
 
@@ -60,6 +66,21 @@ func (d *directory) ListUserChats(_ context.Context, r *chatsv1.ListUserChatsReq
 		}
 	}
 	return &chatsv1.ListUserChatsResponse{ChatIds: out}, nil
+}
+
+func (d *directory) RecordActivity(_ context.Context, r *chatsv1.RecordActivityRequest) (*chatsv1.RecordActivityResponse, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, a := range r.GetActivities() {
+		at, err := time.Parse(time.RFC3339Nano, a.GetLastActivityAt())
+		if err != nil {
+			return nil, err
+		}
+		if at.After(d.activity[a.GetChatId()]) {
+			d.activity[a.GetChatId()] = at
+		}
+	}
+	return &chatsv1.RecordActivityResponse{}, nil
 }
 
 func (d *directory) GetUsers(_ context.Context, r *usersv1.GetUsersRequest) (*usersv1.GetUsersResponse, error) {
@@ -100,6 +121,26 @@ func (d *directory) addMember(chat, user string) {
 	d.members[chat] = append(d.members[chat], user)
 }
 
+func (d *directory) removeMember(chat, user string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.members[chat] = slices.DeleteFunc(slices.Clone(d.members[chat]), func(u string) bool { return u == user })
+}
+
+// memberCalls returns how many membership questions reached the directory.
+func (d *directory) memberCalls() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.listMembers
+}
+
+// lastActivity returns the activity reported for chat.
+func (d *directory) lastActivity(chat string) time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.activity[chat]
+}
+
 // env is one test's world: the stand-in directory and messages-svc instances sharing a
 // database and Redis.
 type env struct {
@@ -112,7 +153,7 @@ type env struct {
 // newEnv starts the directory and points messages-svc's static discovery at it.
 func newEnv(t *testing.T, vars map[string]string) *env {
 	t.Helper()
-	dir := &directory{members: map[string][]string{}, names: map[string]string{}}
+	dir := &directory{members: map[string][]string{}, names: map[string]string{}, activity: map[string]time.Time{}}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := grpcx.NewServer(log, authn.NewSigner(testkit.Secret))
 	chatsv1.RegisterChatsServiceServer(srv, dir)

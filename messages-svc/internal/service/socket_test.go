@@ -3,8 +3,11 @@ package service_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -295,4 +298,52 @@ func TestSlowConsumerIsDisconnectedThenResumes(t *testing.T) {
 		require.Equal(t, want, again.next(t, "message").seq())
 	}
 	again.none(t, 200*time.Millisecond, "message")
+}
+
+// TestIdleSocketsCostOneGoroutineEach: an idle socket has its reader and nothing else
+// running (no writer goroutine, no ping ticker goroutine), so that many idle sockets stay
+// cheap.
+func TestIdleSocketsCostOneGoroutineEach(t *testing.T) {
+	const n = 50
+	e := newEnv(t, nil)
+	in := e.start(t)
+	alice := e.dir.user(t, "alice")
+	e.dir.chat(t, alice)
+	opened := func() float64 {
+		resp, err := http.Get("http://" + in.http + "/metrics")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		for _, line := range strings.Split(string(raw), "\n") {
+			if v, ok := strings.CutPrefix(line, "messages_ws_connections "); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				require.NoError(t, err)
+				return f
+			}
+		}
+		return 0
+	}
+	// One socket first, so that the connections it opens (gRPC to chats-svc, this test's
+	// metrics requests) exist before the count starts.
+	e.dial(t, in, alice).ready(t)
+	before := opened()
+	goroutines := runtime.NumGoroutine()
+	conns := make([]*websocket.Conn, n)
+	for i := range conns {
+		// No reader on the client side: only the server's goroutines are counted.
+		c, resp, err := websocket.DefaultDialer.Dial("ws://"+in.http+"/api/v1/ws", e.identity(t, alice))
+		require.NoError(t, err)
+		resp.Body.Close()
+		conns[i] = c
+		t.Cleanup(func() { c.Close() })
+	}
+	require.Eventually(t, func() bool { return opened() == before+n }, 10*time.Second, 10*time.Millisecond)
+	// Writers and the upgrade's handlers end once the sockets are idle: one reader per
+	// socket is left (give or take the few goroutines of the process that come and go;
+	// a writer per socket would double the count).
+	require.Eventually(t, func() bool {
+		d := runtime.NumGoroutine() - goroutines
+		return d >= n-3 && d <= n+3
+	}, 10*time.Second, 20*time.Millisecond, "goroutines per idle socket: %.2f", float64(runtime.NumGoroutine()-goroutines)/n)
 }
