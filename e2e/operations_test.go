@@ -307,14 +307,18 @@ func (r *loadResult) fail(at time.Time, what string) {
 	r.failed = append(r.failed, at.Format("15:04:05.000")+" "+what)
 }
 
-// TestRollingRestart restarts every instance of users-svc and teams-svc, one at a time
+// TestRollingRestart restarts every instance of every service (two each), one at a time
 // with SIGTERM, under a steady load of reads and idempotent writes through the gateway:
 // not one request may fail.
 func TestRollingRestart(t *testing.T) {
-	services := []string{"users-svc", "teams-svc"}
+	services := stack.Services
+	instances := map[string]int{}
+	for _, svc := range services {
+		instances[svc] = 2
+	}
 	st := startCapturedStack(t, stack.Options{
 		Services:  services,
-		Instances: map[string]int{"users-svc": 2, "teams-svc": 2},
+		Instances: instances,
 		ServiceEnv: map[string]map[string]string{
 			"gateway":   {"AUTH_RATE_LIMIT": "100000", "AUTH_RATE_BURST": "100000"},
 			"teams-svc": {"TEAMS_WRITES_PER_MINUTE": "100000"},
@@ -333,6 +337,20 @@ func TestRollingRestart(t *testing.T) {
 	team := created.Team
 	c.do(t, http.MethodPost, "/api/v1/teams/"+team.ID+"/members", admin.Access, map[string]any{"email": member.Email}).
 		expect(t, http.StatusCreated)
+	c.do(t, http.MethodPost, "/api/v1/teams/"+team.ID+"/conferences", admin.Access, map[string]any{
+		"title": "standup", "starts_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "waiting_room": true,
+	}).expect(t, http.StatusCreated)
+	var chat struct {
+		Chat struct {
+			ID string `json:"id"`
+		} `json:"chat"`
+	}
+	c.do(t, http.MethodPost, "/api/v1/chats", member.Access, map[string]any{"title": "rolling", "member_emails": []string{admin.Email}}).
+		expect(t, http.StatusCreated).json(t, &chat)
+	// The first send creates the message; every repeat of the same client_msg_id answers
+	// 200 with it, so the load can POST it again and again through the restarts.
+	send := `{"text":"hello","client_msg_id":"rolling-1"}`
+	c.do(t, http.MethodPost, "/api/v1/chats/"+chat.Chat.ID+"/messages", member.Access, send).expect(t, http.StatusCreated)
 
 	// Each request of the load and the status that means success. Joining a team one is
 	// already in is a POST with a body that changes nothing, however often it is repeated.
@@ -347,6 +365,10 @@ func TestRollingRestart(t *testing.T) {
 		{http.MethodGet, "/api/v1/teams/" + team.ID + "/members", member.Access, "", http.StatusOK},
 		{http.MethodGet, "/api/v1/users?email=" + admin.Email, member.Access, "", http.StatusOK},
 		{http.MethodPost, "/api/v1/teams/join", member.Access, `{"code":"` + team.JoinCode + `"}`, http.StatusConflict},
+		{http.MethodGet, "/api/v1/teams/" + team.ID + "/conferences", member.Access, "", http.StatusOK},
+		{http.MethodGet, "/api/v1/chats", member.Access, "", http.StatusOK},
+		{http.MethodGet, "/api/v1/chats/" + chat.Chat.ID + "/messages?after_seq=0", admin.Access, "", http.StatusOK},
+		{http.MethodPost, "/api/v1/chats/" + chat.Chat.ID + "/messages", member.Access, send, http.StatusOK},
 	}
 	res := &loadResult{}
 	ctx, cancel := context.WithCancel(context.Background())
