@@ -7,11 +7,13 @@ export GOTOOLCHAIN := local
 ## run: build and start the whole stack at http://localhost:8080 with embedded defaults
 ## (SQLite files under var/, in-process cache and bus, fixed local addresses).
 run: frontend
-	go run ./tools/devstack
+	go build -o .cache/bin/devstack ./tools/devstack
+	.cache/bin/devstack
 
 ## run-full: the same against a local Postgres, Redis and Consul agent (started if needed).
 run-full: deps frontend
-	go run ./tools/devstack -full
+	go build -o .cache/bin/devstack ./tools/devstack
+	.cache/bin/devstack -full
 
 ## test: start what the tests need and run all of them (CI runs this).
 test:
