@@ -92,8 +92,9 @@ func membership(args []string) error {
 		calls := float64(len(all))
 		cpu := after.sum("process_cpu_seconds_total", "") - before.sum("process_cpu_seconds_total", "")
 		stmts := after.sum("teams_sql_statements_total", "") - before.sum("teams_sql_statements_total", "")
-		hits := after.sum("teams_cache_requests_total", `cache="membership",result="hit"`) - before.sum("teams_cache_requests_total", `cache="membership",result="hit"`)
-		fmt.Printf("  teams-svc: %.3fms CPU per call, %.3f SQL statements per call, %.3f cache hits per call\n", 1000*cpu/calls, stmts/calls, hits/calls)
+		l1, shared := membershipHits(before, after)
+		fmt.Printf("  teams-svc: %.3fms CPU per call, %.3f SQL statements per call, %.3f cache hits per call (%.3f in-process L1, %.3f Redis)\n",
+			1000*cpu/calls, stmts/calls, (l1+shared)/calls, l1/calls, shared/calls)
 	}
 	return nil
 }

@@ -130,7 +130,8 @@ func read(args []string) error {
 		reqs := after.sum("http_requests_total", `route="/api/v1/teams/:team_id/posts"`) - before.sum("http_requests_total", `route="/api/v1/teams/:team_id/posts"`)
 		stmts := after.sum("teams_sql_statements_total", "") - before.sum("teams_sql_statements_total", "")
 		users := after.sum("grpc_client_handled_total", `grpc_method="GetUsers"`) - before.sum("grpc_client_handled_total", `grpc_method="GetUsers"`)
-		hits := after.sum("teams_cache_requests_total", `cache="membership",result="hit"`) - before.sum("teams_cache_requests_total", `cache="membership",result="hit"`)
+		l1, shared := membershipHits(before, after)
+		hits := l1 + shared
 		cpu := after.sum("process_cpu_seconds_total", "") - before.sum("process_cpu_seconds_total", "")
 		fmt.Printf("  teams-svc served %.0f list requests: %.2f SQL statements per request, %.3f users-svc calls per request, %.3f membership cache hits per request, %.2fms CPU per request\n",
 			reqs, stmts/reqs, users/reqs, hits/reqs, 1000*cpu/reqs)
@@ -210,6 +211,15 @@ func scrape(url string) (metrics, error) {
 }
 
 // sum adds the samples of name whose labels contain match.
+// membershipHits counts the membership answers served between two scrapes from teams-svc's
+// in-process L1 and from the shared Redis cache.
+func membershipHits(before, after metrics) (l1, shared float64) {
+	count := func(m metrics, result string) float64 {
+		return m.sum("teams_cache_requests_total", `cache="membership",result="`+result+`"`)
+	}
+	return count(after, "l1_hit") - count(before, "l1_hit"), count(after, "hit") - count(before, "hit")
+}
+
 func (m metrics) sum(name, match string) float64 {
 	var total float64
 	for _, line := range m {

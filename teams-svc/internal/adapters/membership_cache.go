@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
+	"github.com/convene/convene/platform/bus"
 	"github.com/convene/convene/platform/cache"
 	"github.com/convene/convene/teams-svc/internal/domain"
 )
@@ -18,11 +20,17 @@ type MembershipReader interface {
 	AllMembers(ctx context.Context, teamID string) ([]domain.Membership, error)
 }
 
+// MembershipChangedTopic carries the id of a team whose membership changed, so that every
+// instance drops its in-process answers about it.
+const MembershipChangedTopic = "teams:membership-changed"
+
 // CacheParams configure CachedMemberships; zero values take the defaults.
 type CacheParams struct {
 	Repo  MembershipReader
 	Cache cache.Cache
-	Log   *slog.Logger
+	// Bus carries invalidations between instances (MembershipChangedTopic).
+	Bus bus.Bus
+	Log *slog.Logger
 	// TTL bounds how long an answer is served without the database (default 30s). It
 	// also bounds staleness in the rare cases invalidation cannot reach the cache (Redis
 	// down during a change, a crash between commit and invalidation).
@@ -39,23 +47,31 @@ type CacheParams struct {
 	// read the database just before the change committed may store its stale answer just
 	// after the first delete; the second one removes it.
 	SecondForget time.Duration
+	// L1TTL is how long an answer is served from this instance's memory without asking
+	// the shared cache (default 2s): it bounds staleness when an invalidation from another
+	// instance is lost.
+	L1TTL time.Duration
+	// L1Size bounds the number of in-memory answers (default 10000).
+	L1Size int
 }
 
-// CachedMemberships implements domain.MembershipLookup: answers come from the cache
-// (Redis, shared by every instance) and fall back to the database on a miss or when the
-// cache fails. Every membership change calls Forget after its commit.
+// CachedMemberships implements domain.MembershipLookup: answers come from a short-lived
+// in-process L1, then from the cache (Redis, shared by every instance), and fall back to
+// the database on a miss or when the cache fails. Every membership change calls Forget
+// after its commit; Forget tells the other instances over the bus, which Listen receives.
 type CachedMemberships struct {
 	p         CacheParams
+	l1        *l1
 	skipUntil atomic.Int64 // unix nanoseconds
 	single    cacheCounters
 	list      cacheCounters
 }
 
-type cacheCounters struct{ hit, miss, fail, bypass func() }
+type cacheCounters struct{ l1Hit, hit, miss, fail, bypass func() }
 
 func countersFor(name string) cacheCounters {
 	c := func(result string) func() { m := cacheRequests.WithLabelValues(name, result); return m.Inc }
-	return cacheCounters{hit: c("hit"), miss: c("miss"), fail: c("error"), bypass: c("bypass")}
+	return cacheCounters{l1Hit: c("l1_hit"), hit: c("hit"), miss: c("miss"), fail: c("error"), bypass: c("bypass")}
 }
 
 // NewCachedMemberships returns the cached lookup.
@@ -75,7 +91,64 @@ func NewCachedMemberships(p CacheParams) *CachedMemberships {
 	if p.SecondForget <= 0 {
 		p.SecondForget = time.Second
 	}
-	return &CachedMemberships{p: p, single: countersFor("membership"), list: countersFor("members")}
+	if p.L1TTL <= 0 {
+		p.L1TTL = 2 * time.Second
+	}
+	if p.L1Size <= 0 {
+		p.L1Size = 10000
+	}
+	return &CachedMemberships{
+		p: p, l1: newL1(p.L1Size, p.L1TTL), single: countersFor("membership"), list: countersFor("members"),
+	}
+}
+
+// Listen subscribes to the other instances' invalidations and applies them until ctx
+// ends. It returns once the first subscription attempt is done; when that fails (Redis
+// down at start), it retries every Cooldown in the background, and meanwhile L1TTL bounds
+// what this instance can miss.
+func (c *CachedMemberships) Listen(ctx context.Context) {
+	sub, err := c.subscribe(ctx)
+	go func() {
+		for err != nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(c.p.Cooldown):
+			}
+			sub, err = c.subscribe(ctx)
+		}
+		c.consume(ctx, sub)
+	}()
+}
+
+func (c *CachedMemberships) subscribe(ctx context.Context) (bus.Subscription, error) {
+	sctx, cancel := context.WithTimeout(ctx, c.p.OpTimeout)
+	defer cancel()
+	sub, err := c.p.Bus.Subscribe(sctx, MembershipChangedTopic)
+	if err != nil {
+		c.p.Log.WarnContext(ctx, "membership invalidations: subscribe failed; retrying", "err", err)
+	}
+	return sub, err
+}
+
+func (c *CachedMemberships) consume(ctx context.Context, sub bus.Subscription) {
+	defer func() {
+		_ = sub.Close()
+		// Drain so that the bus's delivery goroutine is not left blocked on a send.
+		for range sub.Messages() {
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-sub.Messages():
+			if !ok {
+				return
+			}
+			c.l1.dropTeam(string(e.Payload))
+		}
+	}
 }
 
 var _ domain.MembershipLookup = (*CachedMemberships)(nil)
@@ -95,6 +168,23 @@ func membersKey(teamID string) string { return "teams:v1:members:" + teamID }
 
 // Membership implements domain.MembershipLookup.
 func (c *CachedMemberships) Membership(ctx context.Context, teamID, userID string) (domain.Membership, error) {
+	k := l1Key{team: teamID, user: userID}
+	if e, ok := c.l1.get(k); ok {
+		c.single.l1Hit()
+		return e.answer()
+	}
+	token := c.l1.begin()
+	m, err := c.sharedMembership(ctx, teamID, userID)
+	switch {
+	case err == nil:
+		c.l1.store(token, k, l1Entry{membership: m, member: true})
+	case errors.Is(err, domain.ErrNotMember):
+		c.l1.store(token, k, l1Entry{})
+	}
+	return m, err
+}
+
+func (c *CachedMemberships) sharedMembership(ctx context.Context, teamID, userID string) (domain.Membership, error) {
 	key := membershipKey(teamID, userID)
 	var v cachedMembership
 	if c.get(ctx, key, &v, c.single) {
@@ -122,6 +212,21 @@ type cachedMember struct {
 
 // AllMembers implements domain.MembershipLookup.
 func (c *CachedMemberships) AllMembers(ctx context.Context, teamID string) ([]domain.Membership, error) {
+	k := l1Key{team: teamID}
+	if e, ok := c.l1.get(k); ok {
+		c.list.l1Hit()
+		return e.members(), nil
+	}
+	token := c.l1.begin()
+	members, err := c.sharedMembers(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
+	c.l1.store(token, k, l1Entry{list: slices.Clone(members)})
+	return members, nil
+}
+
+func (c *CachedMemberships) sharedMembers(ctx context.Context, teamID string) ([]domain.Membership, error) {
 	key := membersKey(teamID)
 	var v []cachedMember
 	if c.get(ctx, key, &v, c.list) {
@@ -144,7 +249,8 @@ func (c *CachedMemberships) AllMembers(ctx context.Context, teamID string) ([]do
 }
 
 // Forget implements domain.MembershipLookup. It always tries, even while reads skip the
-// cache, because a missed invalidation is what makes a cache wrong.
+// cache, because a missed invalidation is what makes a cache wrong. This instance's L1 is
+// clean when Forget returns; the other instances' within the pub/sub hop.
 func (c *CachedMemberships) Forget(ctx context.Context, teamID string, userIDs ...string) {
 	keys := make([]string, 0, len(userIDs)+1)
 	keys = append(keys, membersKey(teamID))
@@ -152,8 +258,21 @@ func (c *CachedMemberships) Forget(ctx context.Context, teamID string, userIDs .
 		keys = append(keys, membershipKey(teamID, u))
 	}
 	ctx = context.WithoutCancel(ctx)
+	c.invalidate(ctx, teamID, keys)
+	time.AfterFunc(c.p.SecondForget, func() { c.invalidate(ctx, teamID, keys) })
+}
+
+// invalidate clears the shared cache before the L1s: an L1 refilled in between would
+// otherwise copy the stale shared entry. Fills already under way when the L1 is dropped
+// are discarded by the epoch check in l1.store.
+func (c *CachedMemberships) invalidate(ctx context.Context, teamID string, keys []string) {
 	c.delete(ctx, teamID, keys)
-	time.AfterFunc(c.p.SecondForget, func() { c.delete(ctx, teamID, keys) })
+	c.l1.dropTeam(teamID)
+	pctx, cancel := context.WithTimeout(ctx, c.p.OpTimeout)
+	defer cancel()
+	if err := c.p.Bus.Publish(pctx, MembershipChangedTopic, []byte(teamID)); err != nil {
+		c.p.Log.WarnContext(ctx, "membership invalidation not sent to other instances; their entries expire by L1 TTL", "team", teamID, "err", err)
+	}
 }
 
 func (c *CachedMemberships) delete(ctx context.Context, teamID string, keys []string) {

@@ -7,11 +7,12 @@ import (
 )
 
 var (
-	// cacheRequests counts cache lookups by cache and result (hit, miss, error, bypass),
-	// so that /metrics shows the hit ratio of the membership cache.
+	// cacheRequests counts cache lookups by cache and result (l1_hit: answered from the
+	// instance's memory; hit: from the shared cache; miss, error, bypass), so that
+	// /metrics shows the hit ratio of the membership cache.
 	cacheRequests = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "teams_cache_requests_total",
-		Help: "Cache lookups of teams-svc by cache (membership, members, user) and result (hit, miss, error, bypass).",
+		Help: "Cache lookups of teams-svc by cache (membership, members, user) and result (l1_hit, hit, miss, error, bypass).",
 	}, []string{"cache", "result"})
 	// sqlStatements counts the SQL statements teams-svc sends, so that the number of
 	// queries per request can be measured from outside (see docs/benchmarks-teams.md).

@@ -17,16 +17,19 @@ import (
 	teamsv1 "github.com/convene/convene/proto/teams/v1"
 )
 
-// TestMembershipCache: after the first call, membership answers come from Redis (the
-// hit counter in /metrics moves, the database counter does not); a removal invalidates
-// at once.
+// TestMembershipCache: after the first call, membership answers come from the in-process
+// L1 or Redis (the hit counters in /metrics move, the database counter does not); a
+// removal invalidates at once.
 func TestMembershipCache(t *testing.T) {
 	h := start(t, options{})
 	a, b := h.users.add("alice"), h.users.add("bob")
 	teamID, _ := h.createTeam(a)
 	h.addMember(a, teamID, b)
 
-	hits := func() float64 { return h.metric("teams_cache_requests_total", "cache", "membership", "result", "hit") }
+	hits := func() float64 {
+		return h.metric("teams_cache_requests_total", "cache", "membership", "result", "hit") +
+			h.metric("teams_cache_requests_total", "cache", "membership", "result", "l1_hit")
+	}
 	queries := func() float64 { return h.metric("teams_sql_statements_total", "kind", "row") }
 
 	res, err := h.membership(teamID, b.ID)

@@ -128,12 +128,14 @@ func (s *Service) build(ctx context.Context, cfg Config) error {
 		Poll:       cfg.OutboxPoll,
 		MaxBackoff: cfg.OutboxMaxBackoff,
 	})
+	members := adapters.NewCachedMemberships(adapters.CacheParams{
+		Repo: repo, Cache: d.Cache, Bus: d.Bus, Log: d.Log, TTL: cfg.MembershipCacheTTL,
+	})
+	members.Listen(ctx)
 	a := app.New(app.Params{
-		Teams: repo,
-		Posts: repo,
-		Members: adapters.NewCachedMemberships(adapters.CacheParams{
-			Repo: repo, Cache: d.Cache, Log: d.Log, TTL: cfg.MembershipCacheTTL,
-		}),
+		Teams:   repo,
+		Posts:   repo,
+		Members: members,
 		// Names are per instance and short-lived, so an in-process cache is enough and
 		// keeps a page of posts from costing a Redis round trip per author.
 		Users:        adapters.NewUsersClient(usersv1.NewUsersServiceClient(usersConn), cache.NewMemory(), cfg.UserCacheTTL),
