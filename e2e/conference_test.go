@@ -81,11 +81,25 @@ type confSocket struct {
 
 func confDial(t *testing.T, c *client, conf string, u *user) *confSocket {
 	t.Helper()
+	s, status, err := confTryDial(t, c, conf, u)
+	require.NoError(t, err, "upgrade answered %d", status)
+	return s
+}
+
+// confTryDial opens the signaling socket; on a refused upgrade it returns the status.
+func confTryDial(t *testing.T, c *client, conf string, u *user) (*confSocket, int, error) {
+	t.Helper()
 	conn, resp, err := c.dialWS("/api/v1/conferences/"+conf+"/ws", u.Access)
-	if resp != nil && resp.Body != nil {
-		resp.Body.Close()
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+		if resp.Body != nil {
+			resp.Body.Close()
+		}
 	}
-	require.NoError(t, err)
+	if err != nil {
+		return nil, status, err
+	}
 	s := &confSocket{t: t, name: u.Username, conn: conn, frames: make(chan map[string]any, 512), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
@@ -99,7 +113,7 @@ func confDial(t *testing.T, c *client, conf string, u *user) *confSocket {
 		}
 	}()
 	t.Cleanup(s.close)
-	return s
+	return s, status, nil
 }
 
 func (s *confSocket) send(f map[string]any) {
@@ -280,6 +294,14 @@ type confMedia struct {
 
 func confJoinMedia(t *testing.T, c *client, conf string, u *user, tracks ...confTrack) *confMedia {
 	t.Helper()
+	s := confDial(t, c, conf, u)
+	return confStartMedia(t, s, tracks...)
+}
+
+// confStartMedia makes s, an open signaling socket, a media participant: it joins and
+// publishes tracks.
+func confStartMedia(t *testing.T, s *confSocket, tracks ...confTrack) *confMedia {
+	t.Helper()
 	me := &webrtc.MediaEngine{}
 	require.NoError(t, me.RegisterDefaultCodecs())
 	ir := &interceptor.Registry{}
@@ -294,7 +316,7 @@ func confJoinMedia(t *testing.T, c *client, conf string, u *user, tracks ...conf
 	sub, err := api.NewPeerConnection(webrtc.Configuration{})
 	require.NoError(t, err)
 	m := &confMedia{
-		s: confDial(t, c, conf, u), pub: pub, sub: sub, tracks: tracks, stop: make(chan struct{}),
+		s: s, pub: pub, sub: sub, tracks: tracks, stop: make(chan struct{}),
 		recv: map[string]*confRecv{}, labels: map[string]map[string]any{},
 	}
 	// A connection's candidates wait until its description was sent.

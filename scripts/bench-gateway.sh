@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # Gateway benchmark (`make bench-gateway`), in one run on loopback:
 #   1. wrk against whoami (a trivial authenticated endpoint on platform/httpx) directly,
-#      through nginx, and through the gateway with JWT verification;
-#   2. latency at half the gateway's peak rate, open loop (gwload rate), direct vs gateway;
+#      through nginx, and through the gateway with JWT verification, RUNS rounds
+#      interleaved; the median of each is reported;
+#   2. latency at half the gateway's median peak rate, open loop (gwload rate), direct and
+#      gateway alternating RUNS times; the median added p99 is reported;
 #   3. a CPU profile of the gateway under wrk;
-#   4. login throughput through the gateway to users-svc (bounded by argon2id).
+#   4. memory per idle WebSocket: WS_SOCKETS sockets through a gateway to an echo service
+#      (gateway/cmd/wsidle), growth of the gateway's RSS, heap and goroutines per socket;
+#   5. login throughput through the gateway to users-svc (bounded by argon2id).
 # Results go to stdout and var/bench/gateway/results.md. Knobs: DURATION (default 15s),
-# CONNS (default 64).
+# CONNS (default 64), RUNS (default 3), WS_SOCKETS (default 5000, 0 skips), NICE (default
+# 0: the niceness every benchmark process runs at; on a machine shared with other
+# builds, NICE=-10 as root keeps their load from swamping the tail latencies — it
+# applies to the direct, nginx and gateway paths alike), GATEWAY_BIN (a gateway binary to
+# measure instead of the tree's, e.g. one built from an older commit, for a before/after
+# comparison under the same conditions).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/var/bench/gateway"
@@ -14,12 +23,22 @@ bin="$out/bin"
 rm -rf "$out" && mkdir -p "$bin" "$out/nginx"
 DURATION=${DURATION:-15s}
 CONNS=${CONNS:-64}
+RUNS=${RUNS:-3}
+WS_SOCKETS=${WS_SOCKETS:-5000}
+NICE=${NICE:-0}
+# Every idle socket holds a descriptor in the load tool, two in the gateway.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# run runs a command in the foreground at NICE. Background services are started with nice
+# itself, which execs them, so that $! is the service: killing a function's subshell
+# would leave the service running.
+run() { nice -n "$NICE" "$@"; }
 command -v wrk >/dev/null || { echo "bench-gateway: wrk is required (apt-get install -y wrk)" >&2; exit 1; }
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$nginx_bin" ] || { echo "bench-gateway: nginx is required (apt-get install -y nginx-light)" >&2; exit 1; }
 
 echo "building..." >&2
-(cd "$root" && go build -o "$bin/" ./gateway/cmd/gateway ./gateway/cmd/whoami ./gateway/cmd/gwload)
+(cd "$root" && go build -o "$bin/" ./gateway/cmd/gateway ./gateway/cmd/whoami ./gateway/cmd/gwload ./gateway/cmd/wsidle)
+[ -n "${GATEWAY_BIN:-}" ] && cp "$GATEWAY_BIN" "$bin/gateway"
 have_users=0
 if [ -d "$root/users-svc/cmd/users-svc" ]; then
   (cd "$root" && go build -o "$bin/" ./users-svc/cmd/users-svc) && have_users=1
@@ -33,6 +52,8 @@ PPROF=127.0.0.1:$(free_port)
 USERS=127.0.0.1:$(free_port)
 USERS_GRPC=127.0.0.1:$(free_port)
 LOGIN_GATEWAY=127.0.0.1:$(free_port)
+WS_BACKEND=127.0.0.1:$(free_port)
+WS_GATEWAY=127.0.0.1:$(free_port)
 
 export INTERNAL_AUTH_SECRET="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 BENCH_SIGNING_SEED=$(head -c 32 /dev/urandom | base64)
@@ -52,14 +73,17 @@ wait_http() {
   echo "bench-gateway: $1 did not come up" >&2; exit 1
 }
 
-HTTP_ADDR=$WHOAMI "$bin/whoami" >"$out/whoami.log" 2>&1 & pids+=($!)
+HTTP_ADDR=$WHOAMI nice -n "$NICE" "$bin/whoami" >"$out/whoami.log" 2>&1 & pids+=($!)
 HTTP_ADDR=$GATEWAY USERS_SVC_HTTP_ADDRS=$WHOAMI FRONTEND_DIR= PPROF_ADDR=$PPROF \
-  "$bin/gateway" >"$out/gateway.log" 2>&1 & pids+=($!)
+  nice -n "$NICE" "$bin/gateway" >"$out/gateway.log" 2>&1 & pids+=($!)
 wait_http "$WHOAMI"; wait_http "$GATEWAY"
 
-identity=$("$bin/gwload" identity) # valid 2 minutes: nginx and the direct run use it at once
 token=$("$bin/gwload" token)
-cat >"$out/nginx/nginx.conf" <<EOF
+# nginx_conf writes nginx's configuration with a fresh signed identity: one is valid two
+# minutes, so every round reloads nginx with a new one.
+nginx_conf() {
+  identity=$("$bin/gwload" identity)
+  cat >"$out/nginx/nginx.conf" <<EOF
 worker_processes auto;
 pid $out/nginx/nginx.pid;
 error_log $out/nginx/error.log warn;
@@ -84,7 +108,9 @@ http {
   }
 }
 EOF
-"$nginx_bin" -c "$out/nginx/nginx.conf" -p "$out/nginx" -e "$out/nginx/error.log"
+}
+nginx_conf
+run "$nginx_bin" -c "$out/nginx/nginx.conf" -p "$out/nginx" -e "$out/nginx/error.log"
 wait_http "$NGINX"
 
 path=/api/v1/users/whoami
@@ -92,43 +118,74 @@ curl -fsS -H "X-Convene-Identity: $identity" "http://$WHOAMI$path" >/dev/null
 curl -fsS "http://$NGINX$path" >/dev/null
 curl -fsS -H "Authorization: Bearer $token" "http://$GATEWAY$path" >/dev/null
 
-# run_wrk NAME URL [HEADER]: prints "req/s p50 p99" (latencies in ms)
+# run_wrk NAME ROUND URL [HEADER]: prints "name req/s p50 p99" (latencies in ms)
 run_wrk() {
-  local name=$1 url=$2 header=${3:-}
+  local name=$1 round=$2 url=$3 header=${4:-}
   local args=(-t1 -c"$CONNS" -d"$DURATION" --latency)
   [ -n "$header" ] && args+=(-H "$header")
-  wrk "${args[@]}" "$url" >"$out/wrk-$name.txt"
-  if grep -q "Non-2xx" "$out/wrk-$name.txt"; then echo "bench-gateway: $name had errors" >&2; cat "$out/wrk-$name.txt" >&2; exit 1; fi
+  run wrk "${args[@]}" "$url" >"$out/wrk-$name-$round.txt"
+  if grep -q "Non-2xx" "$out/wrk-$name-$round.txt"; then echo "bench-gateway: $name had errors" >&2; cat "$out/wrk-$name-$round.txt" >&2; exit 1; fi
   awk -v name="$name" '
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
     /^ +50%/ {p50=ms($2)} /^ +99%/ {p99=ms($2)} /^Requests\/sec/ {rps=$2}
-    END { printf "%s %.0f %.3f %.3f\n", name, rps, p50, p99 }' "$out/wrk-$name.txt"
+    END { printf "%s %.0f %.3f %.3f\n", name, rps, p50, p99 }' "$out/wrk-$name-$round.txt"
 }
 
+# median: the median of the numbers on stdin, one a line.
+median() { sort -g | awk '{v[NR]=$1} END { if (NR%2) print v[(NR+1)/2]; else printf "%.3f\n", (v[NR/2]+v[NR/2+1])/2 }'; }
+# field NAME: the value of NAME=... in gwload's output on stdin.
+field() { sed -E "s/.*$1=([0-9.]+).*/\1/"; }
+
 echo "warming up..." >&2
-wrk -t1 -c"$CONNS" -d3s -H "Authorization: Bearer $token" "http://$GATEWAY$path" >/dev/null
-wrk -t1 -c"$CONNS" -d3s "http://$NGINX$path" >/dev/null
+run wrk -t1 -c"$CONNS" -d3s -H "Authorization: Bearer $token" "http://$GATEWAY$path" >/dev/null
+run wrk -t1 -c"$CONNS" -d3s "http://$NGINX$path" >/dev/null
 
-echo "wrk, $CONNS connections, $DURATION each..." >&2
-identity=$("$bin/gwload" identity)
-direct=$(run_wrk direct "http://$WHOAMI$path" "X-Convene-Identity: $identity")
-nginx=$(run_wrk nginx "http://$NGINX$path")
-gateway=$(run_wrk gateway "http://$GATEWAY$path" "Authorization: Bearer $token")
-
-gw_rps=$(echo "$gateway" | awk '{print $2}')
-half=$((gw_rps / 2))
-echo "open-loop latency at $half req/s (half the gateway's peak)..." >&2
-identity=$("$bin/gwload" identity)
-rate_direct=$("$bin/gwload" rate -url "http://$WHOAMI$path" -rate "$half" -duration 10s -H "X-Convene-Identity: $identity")
-rate_gateway=$("$bin/gwload" rate -url "http://$GATEWAY$path" -rate "$half" -duration 10s -H "Authorization: Bearer $token")
+echo "wrk, $CONNS connections, $DURATION each, $RUNS rounds..." >&2
+: >"$out/wrk.txt"
+for round in $(seq 1 "$RUNS"); do
+  if [ "$round" -gt 1 ]; then
+    nginx_conf
+    run "$nginx_bin" -c "$out/nginx/nginx.conf" -p "$out/nginx" -e "$out/nginx/error.log" -s reload
+    sleep 1
+  fi
+  {
+    run_wrk direct "$round" "http://$WHOAMI$path" "X-Convene-Identity: $identity"
+    run_wrk nginx "$round" "http://$NGINX$path"
+    run_wrk gateway "$round" "http://$GATEWAY$path" "Authorization: Bearer $token"
+  } | sed "s/\$/ $round $(cut -d' ' -f1 /proc/loadavg)/" >>"$out/wrk.txt"
+done
+# wrk.txt rows: name req/s p50 p99 round load
+med() { awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$out/wrk.txt" | median; }
+gw_rps=$(med gateway 2)
+half=$(awk -v r="$gw_rps" 'BEGIN { printf "%d", r / 2 }')
+echo "open-loop latency at $half req/s (half the gateway's median peak), $RUNS rounds..." >&2
+: >"$out/rate.txt"
+for round in $(seq 1 "$RUNS"); do
+  identity=$("$bin/gwload" identity)
+  d=$(run "$bin/gwload" rate -url "http://$WHOAMI$path" -rate "$half" -duration 10s -H "X-Convene-Identity: $identity")
+  g=$(run "$bin/gwload" rate -url "http://$GATEWAY$path" -rate "$half" -duration 10s -H "Authorization: Bearer $token")
+  echo "$round $(cut -d' ' -f1 /proc/loadavg) direct $d" >>"$out/rate.txt"
+  echo "$round $(cut -d' ' -f1 /proc/loadavg) gateway $g" >>"$out/rate.txt"
+  echo "$(echo "$g" | field p99_ms) $(echo "$d" | field p99_ms)" | awk '{ printf "%.3f\n", $1 - $2 }' >>"$out/added-p99.txt"
+done
 
 echo "profiling the gateway under wrk..." >&2
-wrk -t1 -c"$CONNS" -d12s -H "Authorization: Bearer $token" "http://$GATEWAY$path" >/dev/null &
+run wrk -t1 -c"$CONNS" -d12s -H "Authorization: Bearer $token" "http://$GATEWAY$path" >/dev/null &
 wrkpid=$!
 curl -fsS -o "$out/gateway.cpu.pprof" "http://$PPROF/debug/pprof/profile?seconds=10"
 wait "$wrkpid"
 go tool pprof -top -nodecount=35 "$bin/gateway" "$out/gateway.cpu.pprof" >"$out/pprof-top.txt" 2>/dev/null
 go tool pprof -top -cum -nodecount=45 "$bin/gateway" "$out/gateway.cpu.pprof" >"$out/pprof-cum.txt" 2>/dev/null
+
+ws=""
+if [ "$WS_SOCKETS" -gt 0 ]; then
+  echo "memory per idle WebSocket, $WS_SOCKETS sockets..." >&2
+  nice -n "$NICE" "$bin/wsidle" backend -addr "$WS_BACKEND" >"$out/wsidle-backend.log" 2>&1 & pids+=($!)
+  HTTP_ADDR=$WS_GATEWAY USERS_SVC_HTTP_ADDRS=$WHOAMI MESSAGES_SVC_HTTP_ADDRS=$WS_BACKEND FRONTEND_DIR= LOG_LEVEL=warn \
+    nice -n "$NICE" "$bin/gateway" >"$out/ws-gateway.log" 2>&1 & pids+=($!)
+  wait_http "$WS_BACKEND"; wait_http "$WS_GATEWAY"
+  ws=$(run "$bin/wsidle" open -url "ws://$WS_GATEWAY/api/v1/ws" -token "$token" -n "$WS_SOCKETS" -metrics "http://$WS_GATEWAY/metrics")
+fi
 
 login=""
 if [ "$have_users" = 1 ]; then
@@ -152,25 +209,28 @@ EOF
 fi
 
 {
-  echo "## Gateway benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  echo "## Gateway benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), nice $NICE)"
   echo
   echo "wrk -t1 -c$CONNS -d$DURATION --latency, GET $path (whoami: platform/httpx + RequireIdentity)"
   echo
+  echo "Medians of $RUNS rounds (every round in wrk.txt):"
+  echo
   echo "| path | req/s | p50 ms | p99 ms | req/s vs nginx |"
   echo "|---|---|---|---|---|"
-  nginx_rps=$(echo "$nginx" | awk '{print $2}')
-  for row in "$direct" "$nginx" "$gateway"; do
-    echo "$row" | awk -v n="$nginx_rps" '{ printf "| %s | %s | %s | %s | %.2f |\n", $1, $2, $3, $4, $2/n }'
+  nginx_rps=$(med nginx 2)
+  for name in direct nginx gateway; do
+    echo "$name $(med "$name" 2) $(med "$name" 3) $(med "$name" 4)" | awk -v n="$nginx_rps" '{ printf "| %s | %s | %s | %s | %.2f |\n", $1, $2, $3, $4, $2/n }'
   done
   echo
-  echo "Open loop at $half req/s (gwload rate, latency from each request's scheduled start):"
+  echo "Per round, gateway req/s ÷ nginx req/s: $(awk '$1 == "nginx" { n[$5] = $2 } $1 == "gateway" { g[$5] = $2 } END { for (r in g) printf "%.2f ", g[r]/n[r] }' "$out/wrk.txt")"
   echo
-  echo "- direct:  $rate_direct"
-  echo "- gateway: $rate_gateway"
-  p99d=$(echo "$rate_direct" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')
-  p99g=$(echo "$rate_gateway" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')
-  echo "- added p99: $(awk -v a="$p99g" -v b="$p99d" 'BEGIN { printf "%.3f ms", a-b }')"
+  echo "Open loop at $half req/s (gwload rate, latency from each request's scheduled start), round, load average, path:"
   echo
+  sed 's/^/- /' "$out/rate.txt"
+  echo
+  echo "- added p99 per round (ms): $(tr '\n' ' ' <"$out/added-p99.txt")— median **$(median <"$out/added-p99.txt") ms**"
+  echo
+  [ -n "$ws" ] && echo "Idle WebSockets through the gateway (gateway/cmd/wsidle): $ws" && echo
   [ -n "$login" ] && echo "Login through the gateway (wrk -c8, argon2id in users-svc): $login" && echo
   echo "Top of the gateway's CPU profile (flat):"
   echo

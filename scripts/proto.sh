@@ -3,10 +3,16 @@
 # committed code differs from what the .proto files generate (CI runs it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-export PATH="$(go env GOPATH)/bin:$PATH"
 command -v protoc >/dev/null || { apt-get install -y -qq protobuf-compiler >/dev/null; }
-command -v protoc-gen-go >/dev/null || GOFLAGS= go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.11
-command -v protoc-gen-go-grpc >/dev/null || GOFLAGS= go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+# The generators' versions are written into the generated files, so the check must use the
+# pinned ones, not whatever an earlier `go install` left on the machine's PATH.
+gen_go=v1.36.11 gen_grpc=v1.6.2
+bin="$root/.cache/protoc-gen/$gen_go-$gen_grpc"
+if [ ! -x "$bin/protoc-gen-go" ] || [ ! -x "$bin/protoc-gen-go-grpc" ]; then
+  GOFLAGS= GOBIN="$bin" go install "google.golang.org/protobuf/cmd/protoc-gen-go@$gen_go"
+  GOFLAGS= GOBIN="$bin" go install "google.golang.org/grpc/cmd/protoc-gen-go-grpc@$gen_grpc"
+fi
+export PATH="$bin:$PATH"
 out="$root/proto"
 if [ "${1:-}" = "--check" ]; then
   out=$(mktemp -d); trap 'rm -rf "$out"' EXIT

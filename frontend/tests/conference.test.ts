@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { useConference } from '@/composables/useConference';
+import { createViewReporter, useConference } from '@/composables/useConference';
 import { FakeWebSocket, flush } from './support/fakeWebSocket';
 import { FakePeerConnection, FakeStream, FakeTrack } from './support/fakeMedia';
 
@@ -339,5 +339,117 @@ describe('conference signaling', () => {
     expect(local.getAudioTracks()[0].enabled).toBe(false);
     expect(local.getVideoTracks()[0].enabled).toBe(false);
     expect(conf.tiles()[0].hasVideo).toBe(false);
+  });
+
+  it('publishes the camera as three simulcast layers and the microphone as one stream', async () => {
+    const { conf, local } = make();
+    const ws = await joinOpen(conf, local);
+    ws.serverSend(joined());
+    await settle();
+    const pub = FakePeerConnection.last();
+    const cam = pub.senders.find((s) => s.track.id === 'my-cam')!;
+    const mic = pub.senders.find((s) => s.track.id === 'my-mic')!;
+    expect(cam.encodings.map((e) => [e.rid, e.scaleResolutionDownBy])).toEqual([
+      ['q', 4],
+      ['h', 2],
+      ['f', 1],
+    ]);
+    expect(cam.encodings.every((e) => (e.maxBitrate ?? 0) > 0)).toBe(true);
+    expect(cam.stream.id).toBe('my-stream');
+    expect(mic.encodings.map((e) => e.rid)).toEqual([undefined]);
+  });
+
+  it('stops and resumes simulcast layers as `layers` frames ask', async () => {
+    const { conf, local } = make();
+    const ws = await joinOpen(conf, local);
+    ws.serverSend(joined());
+    await settle();
+    const pub = FakePeerConnection.last();
+    const cam = pub.senders.find((s) => s.track.id === 'my-cam')!;
+    ws.serverSend({ type: 'layers', track_id: 'my-cam', mid: cam.mid, active: ['q'] });
+    await settle();
+    expect(cam.encodings.map((e) => e.active)).toEqual([true, false, false]);
+    // By track id alone (a server that does not know the mid), and unchanged layers are not re-applied.
+    ws.serverSend({ type: 'layers', track_id: 'my-cam', active: ['q', 'f'] });
+    ws.serverSend({ type: 'layers', track_id: 'my-cam', active: ['q', 'f'] });
+    await settle();
+    expect(cam.encodings.map((e) => e.active)).toEqual([true, false, true]);
+    expect(cam.applied).toHaveLength(2);
+    // A frame about an unknown track, or a non-simulcast one, changes nothing.
+    ws.serverSend({ type: 'layers', track_id: 'nope', active: [] });
+    ws.serverSend({ type: 'layers', track_id: 'my-mic', active: [] });
+    await settle();
+    expect(cam.applied).toHaveLength(2);
+    expect(pub.senders.find((s) => s.track.id === 'my-mic')!.applied).toHaveLength(0);
+  });
+
+  it('restarts ICE on both connections when their paths break: itself for the publisher, via ice_restart for the subscriber', async () => {
+    const { conf, local } = make();
+    const ws = await joinOpen(conf, local);
+    ws.serverSend(joined());
+    await settle();
+    ws.serverSend({ type: 'answer', sdp: 'a1' });
+    await settle();
+    const [sub, pub] = FakePeerConnection.instances;
+    // A short outage heals by itself: nothing is restarted.
+    sub.setIceConnectionState('disconnected');
+    await vi.advanceTimersByTimeAsync(1000);
+    sub.setIceConnectionState('connected');
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(ws.framesOfType('ice_restart')).toHaveLength(0);
+    // One that lasts is restarted.
+    sub.setIceConnectionState('disconnected');
+    pub.setIceConnectionState('disconnected');
+    await vi.advanceTimersByTimeAsync(2100);
+    await settle();
+    expect(ws.framesOfType('ice_restart')).toHaveLength(1);
+    expect(pub.iceRestarts).toBe(1);
+    expect(ws.framesOfType('offer')).toHaveLength(2);
+    // Failing right after does not restart again at once.
+    sub.setIceConnectionState('failed');
+    await settle();
+    expect(ws.framesOfType('ice_restart')).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(3000);
+    sub.setIceConnectionState('failed');
+    await settle();
+    expect(ws.framesOfType('ice_restart')).toHaveLength(2);
+  });
+});
+
+describe('view reporter', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('rounds sizes, throttles resizes to the latest and reports hiding at once', async () => {
+    const sent: Array<[number, number]> = [];
+    const r = createViewReporter((w, h) => sent.push([w, h]), 250);
+    r.report(641, 359);
+    expect(sent).toEqual([[640, 352]]);
+    r.report(700, 400);
+    r.report(1280, 721);
+    expect(sent).toHaveLength(1); // within the interval: held back
+    await vi.advanceTimersByTimeAsync(250);
+    expect(sent).toEqual([
+      [640, 352],
+      [1280, 720],
+    ]);
+    r.report(1283, 722); // the same after rounding
+    await vi.advanceTimersByTimeAsync(500);
+    expect(sent).toHaveLength(2);
+    r.report(1280, 720, false); // scrolled away / page hidden
+    expect(sent.at(-1)).toEqual([0, 0]);
+    r.report(0, 0);
+    expect(sent).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(250);
+    r.report(1280, 720);
+    expect(sent.at(-1)).toEqual([1280, 720]);
+    r.reset();
+    await vi.advanceTimersByTimeAsync(250);
+    r.report(1280, 720);
+    expect(sent).toHaveLength(5); // after reset the same size goes out again
+    r.report(320, 180);
+    r.stop();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(sent).toHaveLength(5);
   });
 });

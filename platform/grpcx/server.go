@@ -9,10 +9,7 @@ import (
 	"runtime/debug"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
 	promclient "github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc/filters"
@@ -49,7 +46,7 @@ type Server struct {
 // NewServer returns a server whose every method requires an identity signed with the
 // internal secret (a user's, propagated, or a service's own). Health checks are exempt so
 // that Consul can probe them. Spans go to the process-wide tracer provider (see
-// tracing.Provider.Install).
+// tracing.Provider.Install), as installed when the server is built.
 func NewServer(log *slog.Logger, signer *authn.Signer) *Server {
 	return NewServerWith(ServerParams{Log: log, Signer: signer})
 }
@@ -64,36 +61,38 @@ type ServerParams struct {
 
 // NewServerWith is NewServer with every setting explicit.
 func NewServerWith(p ServerParams) *Server {
-	log, signer := p.Log, p.Signer
-	s := grpc.NewServer(
-		// The stats handler runs before the interceptors, so that their log lines carry the
-		// span it continues from the caller's traceparent.
-		grpc.StatsHandler(otelgrpc.NewServerHandler(otelOptions(p.Tracing)...)),
-		grpc.ChainUnaryInterceptor(
-			serverMetrics.UnaryServerInterceptor(),
-			requestIDUnary,
-			// Consul checks every instance every few seconds: logging those calls would
-			// bury the real ones.
-			selector.UnaryServerInterceptor(
-				logging.UnaryServerInterceptor(interceptorLogger(log), logging.WithLogOnEvents(logging.FinishCall)),
-				selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
-					return c.FullMethod() != healthpb.Health_Check_FullMethodName
-				}),
-			),
-			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
-				log.ErrorContext(ctx, "panic in gRPC handler", "panic", p, "stack", string(debug.Stack()))
-				return status.Error(codes.Internal, "internal error")
-			})),
-			identityUnary(signer),
-		),
-		grpc.ChainStreamInterceptor(
-			serverMetrics.StreamServerInterceptor(),
-			recovery.StreamServerInterceptor(),
-		),
-	)
+	s := grpc.NewServer(serverOptions(p)...)
 	h := health.NewServer()
 	healthpb.RegisterHealthServer(s, h)
 	return &Server{Server: s, Health: h}
+}
+
+// serverOptions builds the interceptor chain. Every call runs all of it, so each link
+// avoids work it does not need: metadata is read by key rather than copied, a caller's
+// identity token is verified once and then remembered until it expires, log lines are
+// built only at an enabled level, and trace context goes through otelgrpc only when spans
+// are recorded.
+func serverOptions(p ServerParams) []grpc.ServerOption {
+	log, ids := p.Log, newVerifiedIdentities(p.Signer)
+	tr := newTraceSetup(p.Tracing)
+	recoverer := recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic in gRPC handler", "panic", p, "stack", string(debug.Stack()))
+		return status.Error(codes.Internal, "internal error")
+	}))
+	var opts []grpc.ServerOption
+	unary := []grpc.UnaryServerInterceptor{serverMetrics.UnaryServerInterceptor()}
+	stream := []grpc.StreamServerInterceptor{serverMetrics.StreamServerInterceptor()}
+	if tr.lean {
+		unary = append(unary, tr.unaryServer)
+		stream = append(stream, tr.streamServer)
+	} else {
+		// The stats handler runs before the interceptors, so that their log lines carry
+		// the span it continues from the caller's traceparent.
+		opts = append(opts, grpc.StatsHandler(otelgrpc.NewServerHandler(otelOptions(p.Tracing)...)))
+	}
+	unary = append(unary, requestIDUnary, logUnary(log), recoverer, identityUnary(ids))
+	stream = append(stream, recovery.StreamServerInterceptor())
+	return append(opts, grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(stream...))
 }
 
 // otelOptions points otelgrpc at p (nil: the process-wide provider) and leaves health
@@ -107,34 +106,25 @@ func otelOptions(p *tracing.Provider) []otelgrpc.Option {
 }
 
 func requestIDUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md.Get(RequestIDKey); len(v) > 0 && v[0] != "" {
-			ctx = platformlog.WithRequestID(ctx, v[0])
-		}
+	if v := metadata.ValueFromIncomingContext(ctx, RequestIDKey); len(v) > 0 && v[0] != "" {
+		ctx = platformlog.WithRequestID(ctx, v[0])
 	}
 	return next(ctx, req)
 }
 
-func identityUnary(signer *authn.Signer) grpc.UnaryServerInterceptor {
+func identityUnary(ids *verifiedIdentities) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
 		if info.FullMethod == healthpb.Health_Check_FullMethodName {
 			return next(ctx, req)
 		}
-		md, _ := metadata.FromIncomingContext(ctx)
-		v := md.Get(authn.MetadataKey)
+		v := metadata.ValueFromIncomingContext(ctx, authn.MetadataKey)
 		if len(v) == 0 {
 			return nil, status.Error(codes.Unauthenticated, "missing internal identity")
 		}
-		id, err := signer.Verify(v[0])
+		id, err := ids.Verify(v[0])
 		if err != nil {
 			return nil, status.Error(codes.Unauthenticated, "invalid internal identity")
 		}
 		return next(authn.WithIdentity(ctx, id), req)
 	}
-}
-
-func interceptorLogger(l *slog.Logger) logging.Logger {
-	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
-		l.Log(ctx, slog.Level(lvl), msg, fields...)
-	})
 }

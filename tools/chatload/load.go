@@ -42,12 +42,16 @@ type ProcessCPU struct {
 	Cores float64
 }
 
-// IdleCost is the growth of one process's resident memory, Go heap in use and goroutines
-// between before the sockets were opened and after, divided by the sockets.
+// IdleCost is the growth of one process's resident memory, Go heap in use, goroutine
+// stacks and goroutines between before the sockets were opened and after, divided by the
+// sockets.
 type IdleCost struct {
-	Process    string
-	RSS        float64
-	HeapInuse  float64
+	Process   string
+	RSS       float64
+	HeapInuse float64
+	// StackInuse is the goroutine stacks' memory (go_memstats_stack_inuse_bytes): with
+	// HeapInuse, what the sockets hold, without the garbage RSS still counts.
+	StackInuse float64
 	Goroutines float64
 }
 
@@ -60,14 +64,15 @@ func (r Report) String() string {
 	fmt.Fprintf(&b, "latency      p50 %s  p99 %s  max %s (send → deliver)\n", r.P50, r.P99, r.Max)
 	fmt.Fprintf(&b, "lost         %d\nduplicates   %d\n", r.Lost, r.Duplicates)
 	if len(r.Idle) > 0 {
-		fmt.Fprintf(&b, "idle socket  growth per socket: RSS, Go heap in use, goroutines\n")
-		var rss, heap float64
+		fmt.Fprintf(&b, "idle socket  growth per socket: RSS, Go heap in use, goroutine stacks, goroutines\n")
+		var rss, heap, stack float64
 		for _, c := range r.Idle {
-			fmt.Fprintf(&b, "  %-22s %7.1f KB  %7.1f KB  %5.2f\n", c.Process, c.RSS/1024, c.HeapInuse/1024, c.Goroutines)
+			fmt.Fprintf(&b, "  %-22s %7.1f KB  %7.1f KB  %7.1f KB  %5.2f\n", c.Process, c.RSS/1024, c.HeapInuse/1024, c.StackInuse/1024, c.Goroutines)
 			rss += c.RSS
 			heap += c.HeapInuse
+			stack += c.StackInuse
 		}
-		fmt.Fprintf(&b, "  %-22s %7.1f KB  %7.1f KB\n", "total", rss/1024, heap/1024)
+		fmt.Fprintf(&b, "  %-22s %7.1f KB  %7.1f KB  %7.1f KB\n", "total", rss/1024, heap/1024, stack/1024)
 	}
 	if len(r.CPU) > 0 {
 		fmt.Fprintf(&b, "cpu          while sending, in cores:")
@@ -137,6 +142,7 @@ func Run(ctx context.Context, p Params, log io.Writer) (Report, error) {
 					Process:    processName(p, i),
 					RSS:        (a.rss - b.rss) / n,
 					HeapInuse:  (a.heapInuse - b.heapInuse) / n,
+					StackInuse: (a.stackInuse - b.stackInuse) / n,
 					Goroutines: (a.goroutines - b.goroutines) / n,
 				})
 			}
@@ -356,9 +362,10 @@ func tally(rep *Report, members []*member) {
 }
 
 // stats is what /metrics says of one process.
-type stats struct{ rss, heapInuse, goroutines, cpu float64 }
+type stats struct{ rss, heapInuse, stackInuse, goroutines, cpu float64 }
 
-// processStats reads resident memory, Go heap in use and goroutines from each /metrics URL.
+// processStats reads resident memory, Go heap and stacks in use, goroutines and CPU time
+// from each /metrics URL.
 func processStats(ctx context.Context, urls []string) ([]stats, error) {
 	out := make([]stats, len(urls))
 	for i, u := range urls {
@@ -375,18 +382,19 @@ func processStats(ctx context.Context, urls []string) ([]stats, error) {
 		for sc.Scan() {
 			name, v, ok := strings.Cut(sc.Text(), " ")
 			switch name {
-			case "process_resident_memory_bytes", "go_memstats_heap_inuse_bytes", "go_goroutines", "process_cpu_seconds_total":
+			case "process_resident_memory_bytes", "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes", "go_goroutines", "process_cpu_seconds_total":
 				if f, err := strconv.ParseFloat(v, 64); ok && err == nil {
 					found[name] = f
 				}
 			}
 		}
 		resp.Body.Close()
-		if len(found) < 4 {
+		if len(found) < 5 {
 			return nil, fmt.Errorf("%s: missing process or Go runtime metrics", u)
 		}
 		out[i] = stats{
 			rss: found["process_resident_memory_bytes"], heapInuse: found["go_memstats_heap_inuse_bytes"],
+			stackInuse: found["go_memstats_stack_inuse_bytes"],
 			goroutines: found["go_goroutines"], cpu: found["process_cpu_seconds_total"],
 		}
 	}

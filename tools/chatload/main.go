@@ -37,6 +37,8 @@ type Params struct {
 	Prefix       string
 	Concurrency  int
 	Smoke        bool
+	// PprofMessages is messages-svc's PPROF_ADDR in a stack of chatload's own.
+	PprofMessages string
 }
 
 func main() {
@@ -60,12 +62,16 @@ func run() error {
 	flag.IntVar(&p.Concurrency, "setup-concurrency", 8, "parallel requests while creating users and chats")
 	flag.BoolVar(&p.Smoke, "smoke", false, "small run (20 users, chats of 5, 2 msg/s, 5s) that fails on any loss or duplicate")
 	withStack := flag.Int("stack", 0, "start a stack of its own with this many messages-svc instances (0: use -gateway)")
+	flag.StringVar(&p.PprofMessages, "pprof-messages", "", "with -stack 1: serve messages-svc's pprof on this loopback address (e.g. 127.0.0.1:6061)")
 	flag.Parse()
 	if metrics != "" {
 		p.Metrics = strings.Split(metrics, ",")
 	}
 	if p.Smoke {
 		p = smokeParams(p)
+	}
+	if p.PprofMessages != "" && *withStack != 1 {
+		return errors.New("-pprof-messages needs -stack 1: instances cannot share one pprof address")
 	}
 	if p.Users < 2 || p.ChatSize < 2 || p.ChatSize > p.Users || p.Rate <= 0 || p.Duration <= 0 {
 		return errors.New("need -users ≥ 2, 2 ≤ -chat-size ≤ -users, -rate > 0, -duration > 0")

@@ -239,3 +239,12 @@ func (r *Conferences) SetRoomState(ctx context.Context, conferenceID string, sta
 	}
 	return nil
 }
+
+// ListLive implements domain.Conferences.
+func (r *Conferences) ListLive(ctx context.Context, after string, limit int) ([]string, error) {
+	var ids []string
+	err := r.db.WithContext(ctx).Model(&conferenceRow{}).
+		Where("status = ? AND id > ?", string(domain.StatusLive), after).
+		Order("id").Limit(limit).Pluck("id", &ids).Error
+	return ids, translate(err)
+}

@@ -3,6 +3,7 @@ package adapters
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -153,6 +154,41 @@ func repositorySuite(t *testing.T, r *Conferences) {
 		got, _ = r.Get(ctx, c.ID)
 		require.Equal(t, domain.StatusEnded, got.Status)
 		require.ErrorIs(t, r.SetRoomState(ctx, id(), domain.StatusLive, 1), domain.ErrNotFound)
+	})
+
+	t.Run("live conferences, page by page", func(t *testing.T) {
+		var live []string
+		for i := range 5 {
+			c := newConf(t, id(), host, base)
+			_, _, err := r.Create(ctx, c, "")
+			require.NoError(t, err)
+			switch i {
+			case 0, 2, 3:
+				require.NoError(t, r.SetRoomState(ctx, c.ID, domain.StatusLive, 1))
+				live = append(live, c.ID)
+			case 4:
+				require.NoError(t, r.SetRoomState(ctx, c.ID, domain.StatusEnded, 0))
+			}
+		}
+		// Other subtests' conferences may be live too: look only at this one's.
+		var got []string
+		after := ""
+		for {
+			page, err := r.ListLive(ctx, after, 2)
+			require.NoError(t, err)
+			require.LessOrEqual(t, len(page), 2)
+			for _, p := range page {
+				if slices.Contains(live, p) {
+					got = append(got, p)
+				}
+			}
+			if len(page) < 2 {
+				break
+			}
+			require.Less(t, after, page[0], "pages follow each other in id order")
+			after = page[len(page)-1]
+		}
+		require.Equal(t, live, got, "every live conference once, in id order")
 	})
 
 	t.Run("roles", func(t *testing.T) {

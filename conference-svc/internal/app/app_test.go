@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -68,7 +69,25 @@ func (m *memConfs) SetRole(_ context.Context, conf, user string, r domain.Role) 
 	m.hosts[conf+"/"+user] = r == domain.RoleHost
 	return nil
 }
-func (m *memConfs) SetRoomState(context.Context, string, domain.Status, int) error { return nil }
+func (m *memConfs) SetRoomState(_ context.Context, id string, st domain.Status, n int) error {
+	c, ok := m.confs[id]
+	if !ok {
+		return domain.ErrNotFound
+	}
+	c.Status, c.ParticipantCount = st, n
+	m.confs[id] = c
+	return nil
+}
+func (m *memConfs) ListLive(_ context.Context, after string, limit int) ([]string, error) {
+	var ids []string
+	for id, c := range m.confs {
+		if c.Status == domain.StatusLive && id > after {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids[:min(limit, len(ids))], nil
+}
 
 // teams answers memberships from a map; a missing team is ErrNotFound.
 type teams map[string]map[string]domain.TeamRole
@@ -191,5 +210,40 @@ func TestListLimits(t *testing.T) {
 	for _, tc := range cases {
 		_, err := a.ListConferences(context.Background(), ListConferences{TeamID: team, UserID: member, Limit: tc.limit, After: tc.after})
 		require.ErrorIs(t, err, tc.err, "limit %d after %q", tc.limit, tc.after)
+	}
+}
+
+func TestLiveConferences(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name        string
+		live, other int
+	}{
+		{"none", 0, 3},
+		{"one page", 7, 2},
+		{"exactly a page", livePage, 1},
+		{"more than a page", livePage + 3, 4},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMem()
+			a := New(Params{Conferences: m, Memberships: teams{}})
+			var want []string
+			for i := range tc.live + tc.other {
+				id := a.newID()
+				st := domain.StatusScheduled
+				if i%2 == 1 {
+					st = domain.StatusEnded
+				}
+				if i < tc.live {
+					st = domain.StatusLive
+					want = append(want, id)
+				}
+				m.confs[id] = domain.Conference{ID: id, Status: st}
+			}
+			got, err := a.LiveConferences(ctx)
+			require.NoError(t, err)
+			require.ElementsMatch(t, want, got)
+		})
 	}
 }

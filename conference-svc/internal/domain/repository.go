@@ -28,6 +28,9 @@ type Conferences interface {
 	SetRole(ctx context.Context, conferenceID, userID string, role Role) error
 	// SetRoomState records the room's status and head count (live updates from the room).
 	SetRoomState(ctx context.Context, conferenceID string, status Status, participants int) error
+	// ListLive returns up to limit ids of live conferences, in id order after after ("" for
+	// the first page): the rooms some instance should be hosting.
+	ListLive(ctx context.Context, after string, limit int) ([]string, error)
 }
 
 // TeamRole is a user's role in a team, as teams-svc reports it.

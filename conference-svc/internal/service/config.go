@@ -41,6 +41,18 @@ type Config struct {
 	ICEFailedTimeout time.Duration
 	// DrainDelay is how long the instance keeps serving after it left Consul (DRAIN_DELAY).
 	DrainDelay time.Duration
+	// MediaTCPAddr is where ICE-TCP arrives, for clients whose UDP is blocked
+	// (MEDIA_TCP_ADDR, also read as ICE_TCP_ADDR; empty: no ICE-TCP).
+	MediaTCPAddr string
+	// SubscriberMaxBitrate caps each subscriber's bandwidth estimate, in bits per second
+	// (SUBSCRIBER_MAX_BITRATE; 0: the estimator's own ceiling).
+	SubscriberMaxBitrate int
+	// MediaPacing sends subscribers' packets through the estimator's leaky-bucket pacer
+	// (MEDIA_PACING, off by default: see sfu.EngineParams.Pacing).
+	MediaPacing bool
+	// PlacementSweep is how often each instance looks for live conferences no instance
+	// hosts (PLACEMENT_SWEEP_INTERVAL).
+	PlacementSweep time.Duration
 }
 
 // TURNConfig is the embedded TURN server's settings.
@@ -89,7 +101,11 @@ func LoadConfig(env *config.Env) (Config, error) {
 			// the relay. A client that reconnects gets a fresh one.
 			CredentialTTL: env.Duration("TURN_CREDENTIAL_TTL", 12*time.Hour),
 		},
-		DrainDelay: env.Duration("DRAIN_DELAY", time.Second),
+		DrainDelay:           env.Duration("DRAIN_DELAY", time.Second),
+		MediaTCPAddr:         env.String("MEDIA_TCP_ADDR", env.String("ICE_TCP_ADDR", "")),
+		SubscriberMaxBitrate: env.Int("SUBSCRIBER_MAX_BITRATE", 0),
+		MediaPacing:          env.Bool("MEDIA_PACING", false),
+		PlacementSweep:       env.Duration("PLACEMENT_SWEEP_INTERVAL", 10*time.Second),
 	}
 	c.TURN.PublicIP = env.String("TURN_PUBLIC_IP", specificHost(c.TURN.UDPAddr))
 	if err := env.Err(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -118,6 +119,8 @@ type harness struct {
 	signer   *authn.Signer
 	dbURL    string
 	resolver *testResolver
+	// instance is this instance's discovery id.
+	instance string
 }
 
 // testResolver knows the fake teams-svc and every conference-svc instance the test runs.
@@ -130,6 +133,13 @@ func (r *testResolver) add(service string, in discovery.Instance) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.instances[service] = append(r.instances[service], in)
+}
+
+// remove drops an instance, as Consul does when its health check fails.
+func (r *testResolver) remove(service, id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.instances[service] = slices.DeleteFunc(r.instances[service], func(in discovery.Instance) bool { return in.ID == id })
 }
 
 func (r *testResolver) Instances(_ context.Context, service string) ([]discovery.Instance, error) {
@@ -157,6 +167,8 @@ type harnessOptions struct {
 	reconnectGrace time.Duration
 	// turn starts the embedded TURN server on free loopback ports.
 	turn bool
+	// configure changes the configuration last (media settings of simulcast_ and ice_ tests).
+	configure func(*Config)
 }
 
 func startService(t testing.TB, o harnessOptions) *harness {
@@ -198,6 +210,9 @@ func startService(t testing.TB, o harnessOptions) *harness {
 	if cfg.CreatePerMinute == 0 {
 		cfg.CreatePerMinute = 1000
 	}
+	if o.configure != nil {
+		o.configure(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	deps, err := server.NewDeps(ctx, cfg.Base)
 	require.NoError(t, err)
@@ -216,7 +231,7 @@ func startService(t testing.TB, o harnessOptions) *harness {
 		}
 	})
 	h := &harness{base: "http://" + cfg.HTTPAddr, grpcAddr: cfg.GRPCAddr, teams: teams, signer: authn.NewSigner(testkit.Secret),
-		dbURL: base.DatabaseURL, resolver: resolver}
+		dbURL: base.DatabaseURL, resolver: resolver, instance: base.Instance}
 	require.Eventually(t, func() bool {
 		resp, err := http.Get(h.base + "/readyz")
 		if err != nil {
@@ -333,7 +348,11 @@ type frame struct {
 	Participant struct {
 		UserID string `json:"user_id"`
 	} `json:"participant"`
-	Tracks     []trackInfo `json:"tracks"`
+	Tracks []trackInfo `json:"tracks"`
+	// TrackID, Mid and Active are those of a "layers" frame.
+	TrackID    string   `json:"track_id"`
+	Mid        string   `json:"mid"`
+	Active     []string `json:"active"`
 	ICEServers []struct {
 		URLs       []string `json:"urls"`
 		Username   string   `json:"username"`
@@ -373,12 +392,31 @@ func (h *harness) dial(t testing.TB, confID, user string) *wsClient {
 	return ws
 }
 
+// tryDial opens the conference socket as the gateway does: on a 421 naming the instance
+// that hosts the room, it sends the request there, once.
 func (h *harness) tryDial(confID, user string) (*websocket.Conn, *http.Response, error) {
+	c, resp, err := h.dialOnce(h.base, confID, user)
+	if resp == nil || resp.StatusCode != http.StatusMisdirectedRequest {
+		return c, resp, err
+	}
+	owner := resp.Header.Get(InstanceHeader)
+	instances, _ := h.resolver.Instances(context.Background(), Name)
+	for _, in := range instances {
+		if in.ID == owner {
+			resp.Body.Close()
+			return h.dialOnce("http://"+in.HTTPAddr, confID, user)
+		}
+	}
+	return c, resp, err
+}
+
+// dialOnce opens the conference socket on the instance at base, following nothing.
+func (h *harness) dialOnce(base, confID, user string) (*websocket.Conn, *http.Response, error) {
 	hdr := http.Header{}
 	if user != "" {
 		hdr.Set(authn.Header, h.identity(user))
 	}
-	url := "ws" + strings.TrimPrefix(h.base, "http") + "/api/v1/conferences/" + confID + "/ws"
+	url := "ws" + strings.TrimPrefix(base, "http") + "/api/v1/conferences/" + confID + "/ws"
 	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
 	return d.Dial(url, hdr)
 }

@@ -1,8 +1,11 @@
 package service
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"maps"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +15,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 	"github.com/stretchr/testify/require"
 )
@@ -24,6 +28,24 @@ type publish struct {
 	frameBytes int
 	// loud audio carries an audio level of -20 dBov; otherwise silence (-127 dBov).
 	loud bool
+	// simulcast video is sent as three layers, rid q, h and f, of frameBytes/4, /2 and
+	// frameBytes each, with a key frame every second and on PLI; a layer the SFU asks to
+	// pause ("layers") is not sent until it is active again, and then starts on a key frame.
+	simulcast bool
+	// slowKeyframes ignores PLIs: a simulcast layer gets a key frame every two seconds
+	// only (and when it resumes), as from an encoder slow to respond.
+	slowKeyframes bool
+}
+
+// simulcastRIDs are the layers a simulcast publisher sends, lowest first.
+var simulcastRIDs = []string{"q", "h", "f"}
+
+// recvPacket is one packet a test client received on a forwarded video.
+type recvPacket struct {
+	seq   uint16
+	layer byte
+	key   bool
+	at    time.Time
 }
 
 // received is what a test client got on one forwarded track.
@@ -36,6 +58,8 @@ type received struct {
 	seqs          map[uint16]bool
 	firstSeq      uint16
 	lastSeq       uint16
+	// log is every video packet in arrival order.
+	log []recvPacket
 }
 
 // holes counts sequence numbers missing between the first and the last packet received.
@@ -100,22 +124,38 @@ type mediaClient struct {
 	activeSpeaker string
 	recv          map[string]*received // by stream id
 	labels        map[string]trackInfo // by stream id, from the latest tracks frame
+	// layers is every "layers" frame received, in order; active the layers to send now.
+	layers []frame
+	active map[string]bool
 
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
 
-func newClientAPI(t testing.TB) *webrtc.API {
+// clientOptions shape a test client's connections.
+type clientOptions struct {
+	// relay ("udp" or "tcp") uses only relayed candidates, through the TURN URLs of that
+	// transport that "joined" hands out (a browser with iceTransportPolicy "relay").
+	relay string
+	// tcpOnly gathers and accepts TCP candidates only: a network that blocks UDP.
+	tcpOnly bool
+}
+
+func newClientAPI(t testing.TB, o clientOptions) *webrtc.API {
 	t.Helper()
 	me := &webrtc.MediaEngine{}
 	require.NoError(t, me.RegisterDefaultCodecs())
 	require.NoError(t, me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{
 		URI: "urn:ietf:params:rtp-hdrext:ssrc-audio-level"}, webrtc.RTPCodecTypeAudio))
+	require.NoError(t, webrtc.ConfigureSimulcastExtensionHeaders(me))
 	ir := &interceptor.Registry{}
 	require.NoError(t, webrtc.RegisterDefaultInterceptors(me, ir))
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	if o.tcpOnly {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
+	}
 	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 }
@@ -129,6 +169,12 @@ func (h *harness) joinMedia(t testing.TB, confID, user string, pubs ...publish) 
 // candidates, through the TURN URLs of that transport that "joined" hands out (a browser
 // with iceTransportPolicy "relay"), so its peer connections are made after "joined".
 func (h *harness) joinMediaWith(t testing.TB, confID, user, relay string, pubs ...publish) *mediaClient {
+	return h.joinMediaOpts(t, confID, user, clientOptions{relay: relay}, pubs...)
+}
+
+// joinMediaOpts is joinMedia with the client's connections shaped by o.
+func (h *harness) joinMediaOpts(t testing.TB, confID, user string, o clientOptions, pubs ...publish) *mediaClient {
+	relay := o.relay
 	ws := h.dial(t, confID, user)
 	joinSent := time.Now()
 	cfg := webrtc.Configuration{}
@@ -136,7 +182,7 @@ func (h *harness) joinMediaWith(t testing.TB, confID, user, relay string, pubs .
 		ws.send(map[string]string{"type": "join"})
 		cfg = relayConfig(t, ws.expect("joined"), relay)
 	}
-	api := newClientAPI(t)
+	api := newClientAPI(t, o)
 	pub, err := api.NewPeerConnection(cfg)
 	require.NoError(t, err)
 	sub, err := api.NewPeerConnection(cfg)
@@ -144,6 +190,7 @@ func (h *harness) joinMediaWith(t testing.TB, confID, user, relay string, pubs .
 	c := &mediaClient{
 		t: t, ws: ws, pub: pub, sub: sub, pubs: pubs,
 		recv: map[string]*received{}, labels: map[string]trackInfo{}, stop: make(chan struct{}),
+		active: map[string]bool{"q": true, "h": true, "f": true},
 	}
 	for _, pc := range []*webrtc.PeerConnection{pub, sub} {
 		gate := &candidateGate{send: func(ci webrtc.ICECandidateInit) {
@@ -254,6 +301,14 @@ func (c *mediaClient) signal() {
 				pc = c.sub
 			}
 			_ = pc.AddICECandidate(cand)
+		case "layers":
+			c.mu.Lock()
+			c.layers = append(c.layers, f)
+			c.active = map[string]bool{}
+			for _, rid := range f.Active {
+				c.active[rid] = true
+			}
+			c.mu.Unlock()
 		case "active_speaker":
 			c.mu.Lock()
 			c.activeSpeaker = f.UserID
@@ -269,8 +324,11 @@ func (c *mediaClient) signal() {
 	}
 }
 
-func (c *mediaClient) offer() {
-	offer, err := c.pub.CreateOffer(nil)
+func (c *mediaClient) offer() { c.offerWith(nil) }
+
+// offerWith offers the publisher connection again (with ICERestart: new ICE credentials).
+func (c *mediaClient) offerWith(opts *webrtc.OfferOptions) {
+	offer, err := c.pub.CreateOffer(opts)
 	require.NoError(c.t, err)
 	require.NoError(c.t, c.pub.SetLocalDescription(offer))
 	c.sendJSON(map[string]string{"type": "offer", "sdp": offer.SDP})
@@ -279,6 +337,10 @@ func (c *mediaClient) offer() {
 
 func (c *mediaClient) startPublishing() {
 	for i, p := range c.pubs {
+		if p.simulcast {
+			c.startSimulcast("track-"+string(rune('a'+i)), p)
+			continue
+		}
 		codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
 		if p.kind == webrtc.RTPCodecTypeVideo {
 			codec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
@@ -368,6 +430,128 @@ func sendSynthetic(track *webrtc.TrackLocalStaticRTP, sender *webrtc.RTPSender, 
 	}
 }
 
+// startSimulcast publishes one video as three layers of one transceiver, as a browser
+// with three sendEncodings does: each layer its own SSRC, its packets tagged with the mid
+// and the rid header extensions.
+func (c *mediaClient) startSimulcast(id string, p publish) {
+	codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+	tracks := make([]*webrtc.TrackLocalStaticRTP, len(simulcastRIDs))
+	for i, rid := range simulcastRIDs {
+		var err error
+		tracks[i], err = webrtc.NewTrackLocalStaticRTP(codec, id, p.streamID, webrtc.WithRTPStreamID(rid))
+		require.NoError(c.t, err)
+	}
+	tr, err := c.pub.AddTransceiverFromTrack(tracks[0], webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	require.NoError(c.t, err)
+	for _, t := range tracks[1:] {
+		require.NoError(c.t, tr.Sender().AddEncoding(t))
+	}
+	keyframes := make([]atomic.Bool, len(simulcastRIDs))
+	for i, rid := range simulcastRIDs {
+		keyframes[i].Store(true)
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			for {
+				pkts, _, err := tr.Sender().ReadSimulcastRTCP(rid)
+				if err != nil {
+					return
+				}
+				for _, pkt := range pkts {
+					switch pkt.(type) {
+					case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+						keyframes[i].Store(true)
+					}
+				}
+			}
+		}()
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.sendSimulcast(tr, tracks, keyframes, p)
+	}()
+}
+
+// sendSimulcast writes the three layers at 30 fps until stop; the last payload byte of
+// every packet names its layer, and key frames carry their picture size.
+func (c *mediaClient) sendSimulcast(tr *webrtc.RTPTransceiver, tracks []*webrtc.TrackLocalStaticRTP, keyframes []atomic.Bool, p publish) {
+	frameBytes, keyEvery := p.frameBytes, 30
+	if p.slowKeyframes {
+		keyEvery = 60
+	}
+	const mtuPayload = 1100
+	tick := time.NewTicker(time.Second / 30)
+	defer tick.Stop()
+	seqs := make([]uint16, len(tracks))
+	ts := make([]uint32, len(tracks))
+	wasActive := make([]bool, len(tracks))
+	for i := range tracks {
+		seqs[i] = uint16(i * 20000)
+		ts[i] = uint32(i) * 1_000_000
+		wasActive[i] = true
+	}
+	var midID, ridID uint8
+	for frameNo := 0; ; frameNo++ {
+		select {
+		case <-c.stop:
+			return
+		case <-tick.C:
+		}
+		if midID == 0 {
+			for _, ext := range tr.Sender().GetParameters().HeaderExtensions {
+				switch ext.URI {
+				case sdp.SDESMidURI:
+					midID = uint8(ext.ID)
+				case sdp.SDESRTPStreamIDURI:
+					ridID = uint8(ext.ID)
+				}
+			}
+			if midID == 0 || ridID == 0 {
+				continue // not negotiated yet
+			}
+		}
+		c.mu.Lock()
+		active := maps.Clone(c.active)
+		c.mu.Unlock()
+		for i, track := range tracks {
+			ts[i] += 3000
+			if !active[simulcastRIDs[i]] {
+				wasActive[i] = false
+				continue
+			}
+			// An encoder that resumes a layer starts it with a key frame; and one comes
+			// every second anyway.
+			asked := keyframes[i].Swap(false) && !p.slowKeyframes
+			key := asked || !wasActive[i] || frameNo%keyEvery == 0
+			wasActive[i] = true
+			remaining := max(frameBytes>>(len(tracks)-1-i), 16)
+			for first := true; remaining > 0; first = false {
+				n := min(remaining, mtuPayload)
+				remaining -= n
+				payload := make([]byte, n+1)
+				if first {
+					payload[0] = 0x10 // S=1, PID=0
+					payload[1] = 0x01 // P=1: interframe
+					if key {
+						payload[1] = 0x00
+						copy(payload[4:], []byte{0x9d, 0x01, 0x2a})
+						binary.LittleEndian.PutUint16(payload[7:], uint16(320<<i))
+						binary.LittleEndian.PutUint16(payload[9:], uint16(180<<i))
+					}
+				}
+				payload[n] = byte(i)
+				seqs[i]++
+				pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seqs[i], Timestamp: ts[i], Marker: remaining == 0},
+					Payload: payload}
+				_ = pkt.Header.SetExtension(midID, []byte(tr.Mid()))
+				_ = pkt.Header.SetExtension(ridID, []byte(simulcastRIDs[i]))
+				_ = track.WriteRTP(pkt)
+			}
+		}
+	}
+}
+
 func isKeyframe(payload []byte) bool {
 	return len(payload) > 1 && payload[0]&0x10 != 0 && payload[0]&0x07 == 0 && payload[1]&0x01 == 0
 }
@@ -393,8 +577,12 @@ func (c *mediaClient) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) 
 		if int16(pkt.SequenceNumber-r.lastSeq) > 0 {
 			r.lastSeq = pkt.SequenceNumber
 		}
-		if r.firstKeyframe.IsZero() && track.Kind() == webrtc.RTPCodecTypeVideo && isKeyframe(pkt.Payload) {
-			r.firstKeyframe = now
+		if track.Kind() == webrtc.RTPCodecTypeVideo {
+			key := isKeyframe(pkt.Payload)
+			if r.firstKeyframe.IsZero() && key {
+				r.firstKeyframe = now
+			}
+			r.log = append(r.log, recvPacket{seq: pkt.SequenceNumber, layer: pkt.Payload[len(pkt.Payload)-1], key: key, at: now})
 		}
 		c.mu.Unlock()
 	}
@@ -421,6 +609,7 @@ func (c *mediaClient) snapshot() (map[string]received, map[string]trackInfo, tim
 	recv := map[string]received{}
 	for k, v := range c.recv {
 		cp := *v
+		cp.log = slices.Clone(v.log)
 		cp.seqs = map[uint16]bool{}
 		for s := range v.seqs {
 			cp.seqs[s] = true

@@ -46,12 +46,15 @@ type Service struct {
 	rooms     *Rooms
 	recorder  *stateRecorder
 	placement *Placement
-	signaling *Signaling
-	renewing  sync.WaitGroup
-	stopRenew context.CancelFunc
-	grpc      *grpcx.Server
-	http      http.Handler
-	drain     time.Duration
+	sweeper   *orphanSweeper
+	// sweepEvery is how often the sweeper runs (with Redis).
+	sweepEvery time.Duration
+	signaling  *Signaling
+	renewing   sync.WaitGroup
+	stopRenew  context.CancelFunc
+	grpc       *grpcx.Server
+	http       http.Handler
+	drain      time.Duration
 }
 
 // New builds the service from its configuration and the shared dependencies.
@@ -69,6 +72,7 @@ func New(ctx context.Context, cfg Config, deps *server.Deps) (*Service, error) {
 	}
 	engine, err := sfu.NewEngine(sfu.EngineParams{
 		UDPAddr: cfg.MediaUDPAddr, NAT1To1IP: cfg.NAT1To1IP, FailedTimeout: cfg.ICEFailedTimeout, Log: deps.Log,
+		TCPAddr: cfg.MediaTCPAddr, MaxBitrate: cfg.SubscriberMaxBitrate, Pacing: cfg.MediaPacing,
 	})
 	if err != nil {
 		_ = teamsConn.Close()
@@ -76,7 +80,8 @@ func New(ctx context.Context, cfg Config, deps *server.Deps) (*Service, error) {
 		return nil, err
 	}
 
-	s := &Service{deps: deps, db: gdb, teamsConn: teamsConn, engine: engine, drain: cfg.DrainDelay, ice: iceServers(cfg)}
+	s := &Service{deps: deps, db: gdb, teamsConn: teamsConn, engine: engine, drain: cfg.DrainDelay, ice: iceServers(cfg),
+		sweepEvery: cfg.PlacementSweep}
 	if cfg.TURN.Enabled {
 		s.relay, err = relay.NewServer(relay.ServerParams{
 			UDPAddr: cfg.TURN.UDPAddr, TCPAddr: cfg.TURN.TCPAddr, Realm: cfg.TURN.Realm, Secret: cfg.TURN.Secret,
@@ -108,7 +113,13 @@ func New(ctx context.Context, cfg Config, deps *server.Deps) (*Service, error) {
 		Rooms:       s.rooms,
 	})
 	s.recorder = newStateRecorder(a, deps.Log)
-	s.placement = NewPlacement(deps.Redis, cfg.Instance, deps.Resolver, deps.Log)
+	s.placement = NewPlacement(PlacementParams{
+		Redis: deps.Redis, Self: cfg.Instance, Resolver: deps.Resolver, Load: s.rooms.Load, Log: deps.Log,
+	})
+	s.sweeper = newOrphanSweeper(orphanSweeperParams{
+		Live: a.LiveConferences, Rooms: s.rooms, Placement: s.placement, Observer: s.recorder,
+		Dormancy: cfg.EmptyRoomTimeout, Log: deps.Log,
+	})
 	s.signaling = NewSignaling(SignalingParams{
 		App: a, Rooms: s.rooms, Placement: s.placement, Engine: engine, Log: deps.Log,
 		FramesPerSecond: cfg.FramesPerSecond, FrameBurst: cfg.FrameBurst,
@@ -148,11 +159,13 @@ func (s *Service) shutdown(ctx context.Context) {
 	s.rooms.Shutdown()
 	s.stopRenew()
 	s.renewing.Wait()
-	// Let another instance open these rooms at once rather than after the claims expire.
+	// Let another instance open these rooms at once rather than after the claims expire,
+	// and take no new ones.
 	_, closed := s.rooms.placementsDue()
 	for _, id := range closed {
 		s.placement.Release(ctx, id)
 	}
+	s.placement.WithdrawLoad(ctx)
 	done := make(chan struct{})
 	go func() {
 		s.signaling.Wait()
@@ -176,22 +189,40 @@ func (s *Service) shutdown(ctx context.Context) {
 	closeDB(s.db)
 }
 
-// keepPlacements renews this instance's claims on its rooms and releases those of rooms
-// that closed, until ctx ends.
+// keepPlacements, until ctx ends: reports this instance's load, renews its claims on its
+// rooms, closes the rooms another instance took over, releases the claims of rooms that
+// closed, and sweeps for live conferences nobody hosts. Without Redis the sweep runs once, at start: the one instance
+// then hosts nothing, so every live conference is left over from its previous run.
 func (s *Service) keepPlacements(ctx context.Context) {
 	defer s.renewing.Done()
-	t := time.NewTicker(placementTTL / 3)
-	defer t.Stop()
+	load := time.NewTicker(loadEvery)
+	defer load.Stop()
+	renew := time.NewTicker(renewEvery)
+	defer renew.Stop()
+	every := s.sweepEvery
+	if every <= 0 {
+		every = 10 * time.Second
+	}
+	sweep := time.NewTicker(every)
+	defer sweep.Stop()
+	s.placement.ReportLoad(ctx)
+	s.sweeper.sweep(ctx)
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-		}
-		open, closed := s.rooms.placementsDue()
-		s.placement.Renew(ctx, open)
-		for _, id := range closed {
-			s.placement.Release(ctx, id)
+		case <-load.C:
+			s.placement.ReportLoad(ctx)
+		case <-renew.C:
+			open, closed := s.rooms.placementsDue()
+			s.rooms.Lost(s.placement.Renew(ctx, open)...)
+			for _, id := range closed {
+				s.placement.Release(ctx, id)
+			}
+		case <-sweep.C:
+			if s.deps.Redis != nil {
+				s.sweeper.sweep(ctx)
+			}
 		}
 	}
 }

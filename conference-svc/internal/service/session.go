@@ -148,7 +148,7 @@ func (s *session) handle(f inFrame) bool {
 		s.withParticipant(func(p *rtc.Participant) error { return s.room.AdmitAll(p) })
 	case "end":
 		s.withParticipant(func(p *rtc.Participant) error { return s.room.End(p) })
-	case "offer", "answer", "candidate", "view":
+	case "offer", "answer", "candidate", "view", "ice_restart":
 		s.media(f)
 	case "":
 		s.sendError("type_required", "a frame needs a type")
@@ -234,7 +234,9 @@ func (s *session) media(f inFrame) {
 			s.sendError("invalid_view", "view needs track_id, and width and height between 0 and 16384")
 			return
 		}
-		peer.SetVisible(f.TrackID, *f.Width > 0 && *f.Height > 0)
+		peer.SetView(f.TrackID, *f.Width, *f.Height)
+	case "ice_restart":
+		peer.RestartICE()
 	}
 	if err != nil {
 		s.fail(err)
@@ -286,6 +288,7 @@ func (s *session) StartMedia() {
 		OnAnswer:    func(sdp string) { s.sendJSON(sdpFrame{Type: "answer", SDP: sdp}) },
 		OnCandidate: func(c webrtc.ICECandidateInit) { s.sendJSON(candidateFrame{Type: "candidate", Candidate: c}) },
 		OnTrack:     s.published,
+		OnLayers:    s.layers,
 		OnError:     s.fail,
 		OnFailed: func() {
 			s.sendError("media_failed", "the media connection failed")
@@ -366,6 +369,22 @@ func (s *session) published(recv *sfu.Receiver) {
 	}
 	<-recv.Done()
 	_ = s.room.Unpublish(p, id)
+}
+
+// layersFrame asks the publisher to send only the active layers of one of its simulcast
+// tracks: {"type":"layers","track_id","mid","active":["q","h"]}. track_id is the client's
+// own id of the track (its MediaStreamTrack id, the msid of its offer) and mid the media
+// section it is sent in. An addition to API.md's server → client frames; a client that
+// ignores it keeps working, at the cost of uplink for layers nobody receives.
+type layersFrame struct {
+	Type    string   `json:"type"`
+	TrackID string   `json:"track_id"`
+	Mid     string   `json:"mid"`
+	Active  []string `json:"active"`
+}
+
+func (s *session) layers(trackID, mid string, active []string) {
+	s.sendJSON(layersFrame{Type: "layers", TrackID: trackID, Mid: mid, Active: active})
 }
 
 type sdpFrame struct {

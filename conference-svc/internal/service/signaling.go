@@ -98,18 +98,17 @@ func (s *Signaling) serve(c *gin.Context) {
 		httpx.Abort(c, httpx.BadRequest("websocket_required", "this endpoint takes a WebSocket upgrade"))
 		return
 	}
-	if c.GetHeader(placedHeader) == "" {
-		owner, local, err := s.placement.Owner(ctx, v.Conference.ID)
-		switch {
-		case err != nil:
-			// Without Redis no instance can know where the room is; serving here keeps
-			// the conference usable, at the risk of a second room elsewhere.
-			s.log.Warn("room placement unavailable; serving locally", "conference_id", v.Conference.ID, "err", err)
-		case !local:
-			s.placement.Forward(c.Writer, c.Request, owner)
-			c.Abort()
-			return
-		}
+	// The owner check is the truth even for a request the gateway re-sent here after a 421:
+	// if the room moved meanwhile, this answers 421 again rather than open a second room.
+	owner, local, err := s.placement.Owner(ctx, v.Conference.ID)
+	switch {
+	case err != nil:
+		// Without Redis no instance can know where the room is; serving here keeps
+		// the conference usable, at the risk of a second room elsewhere.
+		s.log.Warn("room placement unavailable; serving locally", "conference_id", v.Conference.ID, "err", err)
+	case !local:
+		s.placement.Redirect(c, owner)
+		return
 	}
 	room, err := s.rooms.Get(v.Conference)
 	if err != nil {

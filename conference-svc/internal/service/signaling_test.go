@@ -262,7 +262,8 @@ func TestSourceOfStreamID(t *testing.T) {
 }
 
 // TestRoomStaysOnOneInstance: participants who reach different instances meet in one room;
-// the instance that did not open it forwards their socket to the one that did.
+// the instance that does not host it answers 421 naming the one that does, and the client
+// goes there (as the gateway does).
 func TestRoomStaysOnOneInstance(t *testing.T) {
 	first := startService(t, harnessOptions{})
 	second := startService(t, harnessOptions{cluster: first})

@@ -25,6 +25,10 @@ var (
 	keyframeRequests = promauto.NewCounter(prometheus.CounterOpts{
 		Name: "sfu_keyframe_requests_total", Help: "PLIs sent to publishers.",
 	})
+	subscriberEstimate = promauto.NewHistogram(prometheus.HistogramOpts{
+		Name: "sfu_subscriber_estimate_bits_per_second", Help: "Subscribers' bandwidth estimates, sampled at each layer choice.",
+		Buckets: prometheus.ExponentialBuckets(125_000, 2, 10),
+	})
 	subscriberLoss = promauto.NewHistogram(prometheus.HistogramOpts{
 		Name: "sfu_subscriber_fraction_lost", Help: "Fraction lost reported in subscribers' receiver reports.",
 		Buckets: []float64{0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1},

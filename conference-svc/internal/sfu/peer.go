@@ -3,10 +3,14 @@ package sfu
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -19,6 +23,19 @@ const (
 	// forwarded track). Browsers number their own sections, so a candidate's sdpMid tells
 	// which of the participant's two connections it belongs to.
 	SubscriberMidPrefix = "sfu"
+	// allocateEvery is how often the layer choice of every subscribed video is re-run
+	// against the subscriber's latest bandwidth estimate.
+	allocateEvery = 500 * time.Millisecond
+	// audioReserve is the share of the estimate set aside per subscribed audio track
+	// before the rest is split between the visible videos.
+	audioReserve = 64_000
+	// disconnectedGrace is how long the subscriber connection may stay disconnected before
+	// the SFU restarts its ICE.
+	disconnectedGrace = 2 * time.Second
+	// defaultView is the size assumed for a video the client has not sent a view for: as
+	// large as allowed, so that a client that never sends one gets the best layer its
+	// bandwidth allows.
+	defaultView = 16384
 )
 
 // PeerParams builds a Peer. Callbacks run on the peer's own goroutines and must not block.
@@ -37,6 +54,9 @@ type PeerParams struct {
 	OnError func(err error)
 	// OnFailed reports that a connection failed or the client closed it.
 	OnFailed func()
+	// OnLayers asks the client to send only the active layers (by rid) of one of its
+	// simulcast tracks, known to the client by its own track id and media section.
+	OnLayers func(trackID, mid string, active []string)
 	Log      *slog.Logger
 }
 
@@ -58,15 +78,31 @@ type Peer struct {
 	once    sync.Once
 	failed  sync.Once
 
+	// estimator is the subscriber connection's bandwidth estimator (nil: none).
+	estimator cc.BandwidthEstimator
+	// subReady is set once the subscriber connection first connected.
+	subReady atomic.Bool
+
+	// receivers groups the layers of each published track: pion reports each simulcast
+	// layer as a track of its own, of the same RTPReceiver.
+	recvMu    sync.Mutex
+	receivers map[*webrtc.RTPReceiver]*Receiver
+
 	// Owned by the run goroutine.
 	subs      map[string]*subscription
 	needOffer bool
-	mids      int
+	needICE   bool
+	// restarting: an ICE-restart offer awaits its answer; asking again changes nothing.
+	restarting bool
+	mids       int
+	subRestart int
 }
 
 type subscription struct {
 	down   *DownTrack
 	sender *webrtc.RTPSender
+	// viewWidth and viewHeight are the size the client shows the video at (0: hidden).
+	viewWidth, viewHeight int
 }
 
 // NewPeer creates both connections; nothing is negotiated until the client offers or a
@@ -75,25 +111,27 @@ func NewPeer(p PeerParams) (*Peer, error) {
 	if p.Log == nil {
 		p.Log = slog.New(slog.DiscardHandler)
 	}
-	pub, err := p.Engine.api.NewPeerConnection(webrtc.Configuration{})
+	pub, err := p.Engine.pubAPI.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, err
 	}
-	sub, err := p.Engine.api.NewPeerConnection(webrtc.Configuration{})
+	sub, est, err := p.Engine.newSubscriberPC()
 	if err != nil {
 		_ = pub.Close()
 		return nil, err
 	}
 	peer := &Peer{
-		params:  p,
-		pub:     pub,
-		sub:     sub,
-		ops:     make(chan func(), opQueue),
-		closed:  make(chan struct{}),
-		stopped: make(chan struct{}),
-		subs:    map[string]*subscription{},
-		pubGate: &candidateGate{send: p.OnCandidate},
-		subGate: &candidateGate{send: p.OnCandidate},
+		params:    p,
+		pub:       pub,
+		sub:       sub,
+		estimator: est,
+		ops:       make(chan func(), opQueue),
+		closed:    make(chan struct{}),
+		stopped:   make(chan struct{}),
+		subs:      map[string]*subscription{},
+		receivers: map[*webrtc.RTPReceiver]*Receiver{},
+		pubGate:   &candidateGate{send: p.OnCandidate},
+		subGate:   &candidateGate{send: p.OnCandidate},
 	}
 	for pc, gate := range map[*webrtc.PeerConnection]*candidateGate{pub: peer.pubGate, sub: peer.subGate} {
 		pc.OnICECandidate(func(c *webrtc.ICECandidate) {
@@ -110,16 +148,33 @@ func NewPeer(p PeerParams) (*Peer, error) {
 	sub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		switch s {
 		case webrtc.PeerConnectionStateConnected:
-			peer.do(peer.keyframesNow)
-		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			peer.subReady.Store(true)
+			peer.do(func() {
+				peer.subRestart = 0
+				peer.keyframesNow()
+			})
+		case webrtc.PeerConnectionStateClosed:
 			peer.fail()
 		}
 	})
-	pub.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
-		recv := NewReceiver(ReceiverParams{Track: t, Receiver: r, WriteRTCP: pub.WriteRTCP, Log: p.Log})
-		recv.Start()
-		p.OnTrack(recv)
+	// The SFU offers the subscriber connection, so it is the one to restart its ICE when
+	// the path breaks (the client's network changed) while the socket still works.
+	sub.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
+		switch s {
+		case webrtc.ICEConnectionStateFailed:
+			peer.do(func() { peer.restartSubscriber(true) })
+		case webrtc.ICEConnectionStateDisconnected:
+			// A short outage heals by itself; one that lasts means the path is gone.
+			time.AfterFunc(disconnectedGrace, func() {
+				peer.do(func() {
+					if peer.sub.ICEConnectionState() == webrtc.ICEConnectionStateDisconnected {
+						peer.restartSubscriber(false)
+					}
+				})
+			})
+		}
 	})
+	pub.OnTrack(peer.published)
 	go peer.run()
 	return peer, nil
 }
@@ -136,8 +191,14 @@ func (p *Peer) fail() {
 
 func (p *Peer) run() {
 	defer close(p.stopped)
+	tick := time.NewTicker(allocateEvery)
+	defer tick.Stop()
 	for {
 		select {
+		case <-tick.C:
+			if len(p.subs) > 0 {
+				p.allocate()
+			}
 		case op := <-p.ops:
 			op()
 			// Run everything already queued before offering, so that several tracks
@@ -227,6 +288,7 @@ func (p *Peer) Subscribe(r *Receiver, trackID, streamID string) {
 			return
 		}
 		down := NewDownTrack(r, trackID, streamID)
+		down.ready = &p.subReady
 		tr, err := p.sub.AddTransceiverFromTrack(down, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 		if err != nil {
 			p.params.Log.Warn("subscribe failed", "track_id", trackID, "err", err)
@@ -237,8 +299,9 @@ func (p *Peer) Subscribe(r *Receiver, trackID, streamID string) {
 			p.params.Log.Warn("set mid failed", "track_id", trackID, "err", err)
 		}
 		go down.handleRTCP(tr.Sender())
+		p.subs[trackID] = &subscription{down: down, sender: tr.Sender(), viewWidth: defaultView, viewHeight: defaultView}
+		p.allocate()
 		r.AddDownTrack(down)
-		p.subs[trackID] = &subscription{down: down, sender: tr.Sender()}
 		p.needOffer = true
 	})
 }
@@ -259,16 +322,79 @@ func (p *Peer) Unsubscribe(trackID string) {
 	})
 }
 
-// SetVisible pauses a forwarded video track the client does not show, or resumes it.
-func (p *Peer) SetVisible(trackID string, visible bool) {
+// SetView records the size at which the client shows a forwarded video (0: hidden, which
+// pauses it) and chooses its layer again.
+func (p *Peer) SetView(trackID string, width, height int) {
 	p.do(func() {
 		s, ok := p.subs[trackID]
 		if !ok {
 			p.params.OnError(ErrUnknownTrack)
 			return
 		}
-		s.down.SetPaused(!visible)
+		s.viewWidth, s.viewHeight = width, height
+		p.allocate()
 	})
+}
+
+// RestartICE re-offers the subscriber connection with new ICE credentials: the client
+// asks for it when its network changed.
+func (p *Peer) RestartICE() {
+	p.do(func() { p.restartSubscriber(false) })
+}
+
+// restartSubscriber queues an ICE restart of the subscriber connection. A connection that
+// failed again after a restart that never connected is given up on.
+func (p *Peer) restartSubscriber(failed bool) {
+	if p.needICE || (p.restarting && !failed) {
+		return
+	}
+	if failed && p.subRestart > 0 {
+		go p.fail()
+		return
+	}
+	p.subRestart++
+	p.needICE, p.needOffer = true, true
+}
+
+// Estimate returns the subscriber connection's bandwidth estimate in bits per second (0:
+// no estimator).
+func (p *Peer) Estimate() int {
+	if p.estimator == nil {
+		return 0
+	}
+	return p.estimator.GetTargetBitrate()
+}
+
+// allocate chooses the layer of every subscribed video from its view and an equal share of
+// the bandwidth estimate left after the audio tracks.
+func (p *Peer) allocate() {
+	var videos, audios int
+	for _, s := range p.subs {
+		switch {
+		case s.down.Kind() == webrtc.RTPCodecTypeAudio:
+			audios++
+		case s.viewWidth > 0 && s.viewHeight > 0:
+			videos++
+		}
+	}
+	budget := 0
+	est := p.Estimate()
+	if est > 0 {
+		subscriberEstimate.Observe(float64(est))
+	}
+	if est > 0 && videos > 0 {
+		budget = max(1, (est-audios*audioReserve)/videos)
+	}
+	for _, s := range p.subs {
+		if s.down.Kind() != webrtc.RTPCodecTypeVideo {
+			continue
+		}
+		current, _ := s.down.layers()
+		s.down.SetTarget(ChooseLayer(LayerChoice{
+			Layers: s.down.receiver.Layers(), ViewWidth: s.viewWidth, ViewHeight: s.viewHeight,
+			Budget: budget, Current: current,
+		}))
+	}
 }
 
 // keyframesNow asks every subscribed video's publisher for a key frame: the subscriber
@@ -276,8 +402,79 @@ func (p *Peer) SetVisible(trackID string, visible bool) {
 // was bound) never left.
 func (p *Peer) keyframesNow() {
 	for _, s := range p.subs {
-		s.down.receiver.requestKeyframe(true)
+		s.down.requestKeyframe(true)
 	}
+}
+
+// published groups the layers pion reports one by one into one Receiver per published
+// track, and hands each new one over.
+func (p *Peer) published(t *webrtc.TrackRemote, rr *webrtc.RTPReceiver) {
+	p.recvMu.Lock()
+	recv, known := p.receivers[rr]
+	if !known {
+		recv = p.newReceiver(t, rr)
+		p.receivers[rr] = recv
+	}
+	p.recvMu.Unlock()
+	recv.AttachLayer(t)
+	if known {
+		return
+	}
+	go func() {
+		select {
+		case <-recv.Done():
+		case <-p.closed:
+		}
+		p.recvMu.Lock()
+		if p.receivers[rr] == recv {
+			delete(p.receivers, rr)
+		}
+		p.recvMu.Unlock()
+	}()
+	p.params.OnTrack(recv)
+}
+
+func (p *Peer) newReceiver(t *webrtc.TrackRemote, rr *webrtc.RTPReceiver) *Receiver {
+	var levelExt uint8
+	for _, ext := range rr.GetParameters().HeaderExtensions {
+		if ext.URI == audioLevelURI {
+			levelExt = uint8(ext.ID)
+		}
+	}
+	var mid string
+	if tr := rr.RTPTransceiver(); tr != nil {
+		mid = tr.Mid()
+	}
+	var rids []string
+	for _, lt := range rr.Tracks() {
+		rids = append(rids, lt.RID())
+	}
+	rids = orderRIDs(rids)
+	return NewReceiver(ReceiverParams{
+		TrackID: t.ID(), StreamID: t.StreamID(), Mid: mid, Kind: t.Kind(), Codec: t.Codec(),
+		RIDs: rids, LevelExt: levelExt, RTPReceiver: rr, WriteRTCP: p.pub.WriteRTCP, Log: p.params.Log,
+		OnLayers: func(active []string) {
+			if p.params.OnLayers != nil {
+				p.params.OnLayers(t.ID(), mid, active)
+			}
+		},
+	})
+}
+
+// simulcastRanks orders the rids browsers are usually given (quarter, half, full).
+var simulcastRanks = map[string]int{"q": 0, "h": 1, "f": 2}
+
+// orderRIDs puts the layers lowest first: by the usual q, h, f names when the publisher
+// uses them, else in the order it declared them (which browsers keep as given, and web
+// clients give lowest first).
+func orderRIDs(rids []string) []string {
+	for _, r := range rids {
+		if _, ok := simulcastRanks[r]; !ok {
+			return rids
+		}
+	}
+	slices.SortStableFunc(rids, func(a, b string) int { return simulcastRanks[a] - simulcastRanks[b] })
+	return rids
 }
 
 // Close ends both connections and stops forwarding to them. It waits for queued work to
@@ -298,6 +495,10 @@ func (p *Peer) Close() {
 }
 
 func (p *Peer) handleOffer(sdpText string) {
+	// A re-offer may restart ICE (new credentials): the candidates gathered for it must
+	// not reach the client before the answer they belong to.
+	p.pubGate.close()
+	defer p.pubGate.open()
 	if err := p.pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdpText}); err != nil {
 		p.params.OnError(fmt.Errorf("%w: %v", ErrInvalidSDP, err))
 		return
@@ -311,7 +512,6 @@ func (p *Peer) handleOffer(sdpText string) {
 		return
 	}
 	p.params.OnAnswer(answer.SDP)
-	p.pubGate.open()
 }
 
 func (p *Peer) handleAnswer(sdpText string) {
@@ -319,6 +519,7 @@ func (p *Peer) handleAnswer(sdpText string) {
 		p.params.OnError(ErrUnexpectedAnswer)
 		return
 	}
+	p.restarting = false
 	if err := p.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdpText}); err != nil {
 		p.params.OnError(fmt.Errorf("%w: %v", ErrInvalidSDP, err))
 	}
@@ -330,7 +531,14 @@ func (p *Peer) offerIfNeeded() {
 	if !p.needOffer || p.sub.SignalingState() != webrtc.SignalingStateStable {
 		return
 	}
-	offer, err := p.sub.CreateOffer(nil)
+	var opts *webrtc.OfferOptions
+	if p.needICE {
+		opts = &webrtc.OfferOptions{ICERestart: true}
+		// The new generation's candidates follow the offer that carries its credentials.
+		p.subGate.close()
+	}
+	defer p.subGate.open()
+	offer, err := p.sub.CreateOffer(opts)
 	if err == nil {
 		err = p.sub.SetLocalDescription(offer)
 	}
@@ -338,9 +546,9 @@ func (p *Peer) offerIfNeeded() {
 		p.params.Log.Warn("offer failed", "err", err)
 		return
 	}
-	p.needOffer = false
+	p.restarting = p.needICE
+	p.needOffer, p.needICE = false, false
 	p.params.OnOffer(offer.SDP)
-	p.subGate.open()
 }
 
 // candidateGate holds a connection's first candidates until its first description was
@@ -361,6 +569,13 @@ func (g *candidateGate) candidate(c webrtc.ICECandidateInit) {
 		return
 	}
 	g.send(c)
+}
+
+// close holds the candidates that follow until the next open.
+func (g *candidateGate) close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.opened = false
 }
 
 func (g *candidateGate) open() {

@@ -8,7 +8,14 @@
 // offers, `answer` frames answer it), the subscriber connection carries what it receives (the
 // SFU sends `offer`, the client answers). A candidate goes to the subscriber connection when its
 // sdpMid names one of the SFU's sections ("sfu…"), or when its ufrag is the subscriber's.
+//
+// The camera goes out as three simulcast layers (CAMERA_SIMULCAST); the SFU picks a layer per
+// viewer from the `view` sizes we report and its bandwidth estimate, and sends `layers` frames
+// naming the layers anyone watches, which we apply with RTCRtpSender.setParameters. When a
+// connection's ICE path breaks (network change) the publisher connection restarts ICE itself
+// (we offer it) and the subscriber one is restarted by the SFU on our `ice_restart` frame.
 import { reactive, shallowRef, type Ref } from 'vue';
+import { CAMERA_SIMULCAST } from '@/composables/useLocalMedia';
 import {
   createReconnectingSocket,
   type Backoff,
@@ -84,6 +91,10 @@ export interface ConferenceOptions {
   onConnectFailure?: () => void | Promise<void>;
   /** ms to wait for `joined` after `admitted` before asking again. */
   admitGraceMs?: number;
+  /** Publish the camera as simulcast layers (default true). */
+  simulcast?: boolean;
+  /** ms an ICE path may stay `disconnected` before it is restarted (default 2000). */
+  iceRestartGraceMs?: number;
 }
 
 export interface ConferenceState {
@@ -131,6 +142,55 @@ export interface Conference {
   isHost(): boolean;
 }
 
+/**
+ * Throttles the sizes at which a video is shown into `view` reports: sizes are rounded to 16 px
+ * (a few pixels of layout jitter do not change the layer), at most one report per interval
+ * (the last size wins), and hiding (0 × 0) is reported at once, so the SFU stops sending at once.
+ */
+export function createViewReporter(emit: (width: number, height: number) => void, intervalMs = 250) {
+  let lastAt = Number.NEGATIVE_INFINITY;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let pending: [number, number] | null = null;
+  let sent = '';
+  const round = (v: number) => (v > 0 ? Math.max(16, Math.round(v / 16) * 16) : 0);
+  function flush() {
+    timer = null;
+    if (!pending) return;
+    const [w, h] = pending;
+    pending = null;
+    lastAt = Date.now();
+    const key = `${w}x${h}`;
+    if (key === sent) return;
+    sent = key;
+    emit(w, h);
+  }
+  return {
+    report(width: number, height: number, visible = true) {
+      const w = visible ? round(width) : 0;
+      const h = visible ? round(height) : 0;
+      pending = w && h ? [w, h] : [0, 0];
+      if (!w || !h) {
+        if (timer) clearTimeout(timer);
+        flush();
+        return;
+      }
+      if (timer) return;
+      const wait = lastAt + intervalMs - Date.now();
+      if (wait <= 0) flush();
+      else timer = setTimeout(flush, wait);
+    },
+    /** Forgets what was sent, so that the next report goes out even if unchanged. */
+    reset() {
+      sent = '';
+    },
+    stop() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      pending = null;
+    },
+  };
+}
+
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -164,6 +224,8 @@ export function useConference(opts: ConferenceOptions): Conference {
   const received = new Map<string, { track: MediaStreamTrack; stream: MediaStream | null }>();
   const streamCache = new Map<string, MediaStream>();
   const viewSent = new Map<string, string>();
+  const iceTimers = new Map<RTCPeerConnection, ReturnType<typeof setTimeout>>();
+  const lastRestart = new Map<RTCPeerConnection, number>();
 
   const makeStream =
     opts.createStream ?? ((tracks: MediaStreamTrack[]) => new MediaStream(tracks));
@@ -211,6 +273,11 @@ export function useConference(opts: ConferenceOptions): Conference {
       old.ontrack = null;
       old.onnegotiationneeded = null;
       old.onconnectionstatechange = null;
+      old.oniceconnectionstatechange = null;
+      const t = iceTimers.get(old);
+      if (t) clearTimeout(t);
+      iceTimers.delete(old);
+      lastRestart.delete(old);
       try {
         old.close();
       } catch {
@@ -244,9 +311,9 @@ export function useConference(opts: ConferenceOptions): Conference {
     return out;
   }
 
-  async function negotiate(conn: RTCPeerConnection) {
+  async function negotiate(conn: RTCPeerConnection, iceRestart = false) {
     if (pc.value !== conn || conn.signalingState !== 'stable') return;
-    const offer = await conn.createOffer();
+    const offer = await conn.createOffer(iceRestart ? { iceRestart: true } : undefined);
     if (pc.value !== conn || conn.signalingState !== 'stable') return;
     await conn.setLocalDescription(offer);
     send({ type: 'offer', sdp: declareSources(conn.localDescription?.sdp ?? offer.sdp ?? '') });
@@ -264,11 +331,69 @@ export function useConference(opts: ConferenceOptions): Conference {
     conn.onconnectionstatechange = () => {
       if (pc.value !== conn && sub.value !== conn) return;
       updateMediaState();
-      // The sending path broke while signaling is fine (network change): the client is the
-      // publisher's offerer, so it renegotiates with an ICE restart.
-      if (conn === pc.value && conn.connectionState === 'failed') conn.restartIce?.();
+      if (conn.connectionState === 'failed') restartIce(conn);
+    };
+    conn.oniceconnectionstatechange = () => {
+      if (pc.value !== conn && sub.value !== conn) return;
+      const pending = iceTimers.get(conn);
+      if (pending) clearTimeout(pending);
+      iceTimers.delete(conn);
+      switch (conn.iceConnectionState) {
+        case 'failed':
+          restartIce(conn);
+          break;
+        case 'disconnected':
+          // A short outage heals by itself; one that lasts means the network changed.
+          iceTimers.set(
+            conn,
+            setTimeout(() => {
+              iceTimers.delete(conn);
+              if (conn.iceConnectionState === 'disconnected') restartIce(conn);
+            }, opts.iceRestartGraceMs ?? 2000),
+          );
+          break;
+      }
     };
     return conn;
+  }
+
+  /**
+   * The path of a connection broke while signaling works (network change). Each connection
+   * is restarted by its offerer: the publisher one by us (restartIce makes the next offer carry
+   * new credentials), the subscriber one by the SFU, which we ask with `ice_restart`.
+   */
+  function restartIce(conn: RTCPeerConnection) {
+    const now = Date.now();
+    if (now - (lastRestart.get(conn) ?? Number.NEGATIVE_INFINITY) < 3000) return;
+    lastRestart.set(conn, now);
+    if (conn === pc.value) {
+      if (typeof conn.restartIce === 'function') conn.restartIce();
+      else chain = chain.then(() => negotiate(conn, true)).catch((e) => console.warn('negotiate', e));
+    } else if (conn === sub.value) {
+      send({ type: 'ice_restart' });
+    }
+  }
+
+  /** Applies a `layers` frame: only the simulcast layers someone watches are encoded and sent. */
+  async function applyLayers(trackId: string, mid: string, active: string[]) {
+    const conn = pc.value;
+    if (!conn || typeof conn.getTransceivers !== 'function') return;
+    const list = conn.getTransceivers();
+    const tr =
+      (mid ? list.find((t) => t.mid === mid) : undefined) ?? list.find((t) => t.sender?.track?.id === trackId);
+    const sender = tr?.sender;
+    if (!sender) return;
+    const params = sender.getParameters();
+    let changed = false;
+    for (const enc of params.encodings ?? []) {
+      if (!enc.rid) continue;
+      const on = active.includes(enc.rid);
+      if (enc.active !== on) {
+        enc.active = on;
+        changed = true;
+      }
+    }
+    if (changed) await sender.setParameters(params);
   }
 
   function updateMediaState() {
@@ -309,7 +434,17 @@ export function useConference(opts: ConferenceOptions): Conference {
     publisher.onnegotiationneeded = () => {
       chain = chain.then(() => negotiate(publisher)).catch((e) => console.warn('negotiate', e));
     };
-    for (const t of local?.getTracks() ?? []) publisher.addTrack(t, local!);
+    for (const t of local?.getTracks() ?? []) {
+      if (t.kind === 'video' && opts.simulcast !== false && typeof publisher.addTransceiver === 'function') {
+        publisher.addTransceiver(t, {
+          direction: 'sendonly',
+          streams: [local!],
+          sendEncodings: CAMERA_SIMULCAST.map((e) => ({ ...e })),
+        });
+      } else {
+        publisher.addTrack(t, local!);
+      }
+    }
     if (screen) {
       const st = screen.getVideoTracks()[0];
       if (st && st.readyState !== 'ended') screenSender = publisher.addTrack(st, screen);
@@ -445,6 +580,9 @@ export function useConference(opts: ConferenceOptions): Conference {
         break;
       case 'active_speaker':
         state.activeSpeaker = (f.user_id as string) || null;
+        break;
+      case 'layers':
+        await applyLayers(String(f.track_id ?? ''), String(f.mid ?? ''), Array.isArray(f.active) ? (f.active as string[]) : []);
         break;
       case 'offer': {
         // Only the SFU's subscriber connection is offered to us.

@@ -2,6 +2,18 @@
 // and a microphone level (0..1) measured with WebAudio.
 import { onBeforeUnmount, ref, shallowRef } from 'vue';
 
+/**
+ * The camera is published as three simulcast layers (quarter, half and full resolution of the
+ * 1280x720 capture), lowest first, so that the SFU can send each viewer the layer that fits the
+ * size it shows the video at and its bandwidth, and ask us (the `layers` frame) to stop the
+ * layers nobody watches. The rids are the names conference-svc orders layers by.
+ */
+export const CAMERA_SIMULCAST: RTCRtpEncodingParameters[] = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+];
+
 export function useLocalMedia() {
   const stream = shallowRef<MediaStream | null>(null);
   const cameras = ref<MediaDeviceInfo[]>([]);

@@ -49,6 +49,28 @@ export class FakeStream {
   addEventListener() {}
 }
 
+/** An RTCRtpSender: its encodings (one per simulcast layer) and what setParameters applied. */
+export class FakeSender {
+  track: FakeTrack;
+  stream: FakeStream;
+  mid: string;
+  encodings: RTCRtpEncodingParameters[];
+  applied: RTCRtpEncodingParameters[][] = [];
+  constructor(track: FakeTrack, stream: FakeStream, encodings: RTCRtpEncodingParameters[], mid: string) {
+    this.track = track;
+    this.stream = stream;
+    this.mid = mid;
+    this.encodings = encodings.map((e) => ({ active: true, ...e }));
+  }
+  getParameters() {
+    return { encodings: this.encodings.map((e) => ({ ...e })) };
+  }
+  async setParameters(p: { encodings: RTCRtpEncodingParameters[] }) {
+    this.encodings = p.encodings.map((e) => ({ ...e }));
+    this.applied.push(this.encodings);
+  }
+}
+
 export class FakePeerConnection {
   static instances: FakePeerConnection[] = [];
   static reset() {
@@ -66,9 +88,12 @@ export class FakePeerConnection {
   ontrack: ((ev: { track: FakeTrack; streams: FakeStream[] }) => void) | null = null;
   onnegotiationneeded: (() => void) | null = null;
   onconnectionstatechange: (() => void) | null = null;
+  oniceconnectionstatechange: (() => void) | null = null;
   connectionState: RTCPeerConnectionState = 'new';
+  iceConnectionState: RTCIceConnectionState = 'new';
   iceRestarts = 0;
-  senders: Array<{ track: FakeTrack; stream: FakeStream }> = [];
+  offerOptions: Array<RTCOfferOptions | undefined> = [];
+  senders: FakeSender[] = [];
   transceivers: Array<{ kind: string; direction: string }> = [];
   candidates: unknown[] = [];
   log: string[] = [];
@@ -89,7 +114,7 @@ export class FakePeerConnection {
     });
   }
   addTrack(track: FakeTrack, stream: FakeStream) {
-    const sender = { track, stream };
+    const sender = new FakeSender(track, stream, [{}], String(this.senders.length));
     this.senders.push(sender);
     this.needNegotiation();
     return sender;
@@ -98,16 +123,29 @@ export class FakePeerConnection {
     this.senders = this.senders.filter((s) => s !== sender);
     this.needNegotiation();
   }
-  addTransceiver(kind: string, init: { direction: string }) {
-    this.transceivers.push({ kind, direction: init.direction });
+  addTransceiver(
+    trackOrKind: string | FakeTrack,
+    init: { direction: string; streams?: FakeStream[]; sendEncodings?: RTCRtpEncodingParameters[] },
+  ) {
+    if (typeof trackOrKind === 'string') {
+      this.transceivers.push({ kind: trackOrKind, direction: init.direction });
+    } else {
+      this.transceivers.push({ kind: trackOrKind.kind, direction: init.direction });
+      const enc = init.sendEncodings?.length ? init.sendEncodings : [{}];
+      this.senders.push(new FakeSender(trackOrKind, init.streams?.[0] ?? new FakeStream(), enc, String(this.senders.length)));
+    }
     this.needNegotiation();
+  }
+  getTransceivers() {
+    return this.senders.map((sender) => ({ mid: sender.mid, sender }));
   }
   private msids() {
     const streams = [...new Set(this.senders.map((s) => s.stream.id))];
     const wms = streams.length ? `\r\na=msid-semantic: WMS ${streams.join(' ')}` : '';
     return wms + this.senders.map((s) => `\r\na=msid:${s.stream.id} ${s.track.id}\r\na=ssrc:1 msid:${s.stream.id} ${s.track.id}`).join('') + '\r\n';
   }
-  async createOffer() {
+  async createOffer(options?: RTCOfferOptions) {
+    this.offerOptions.push(options);
     return { type: 'offer' as const, sdp: `offer-${++this.offers}${this.msids()}` };
   }
   async createAnswer() {
@@ -141,6 +179,10 @@ export class FakePeerConnection {
   setConnectionState(s: RTCPeerConnectionState) {
     this.connectionState = s;
     this.onconnectionstatechange?.();
+  }
+  setIceConnectionState(s: RTCIceConnectionState) {
+    this.iceConnectionState = s;
+    this.oniceconnectionstatechange?.();
   }
   // ---- test side ----
   emitTrack(track: FakeTrack, stream: FakeStream) {

@@ -10,8 +10,10 @@ import (
 	"syscall"
 
 	"github.com/convene/convene/gateway/internal/config"
+	"github.com/convene/convene/gateway/internal/logbatch"
 	"github.com/convene/convene/gateway/internal/service"
 	platformconfig "github.com/convene/convene/platform/config"
+	"github.com/convene/convene/platform/logging"
 	"github.com/convene/convene/platform/server"
 )
 
@@ -33,6 +35,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// One access line per request, written in batches rather than a write call each;
+	// Close (when run returns) writes what is left and every later line directly.
+	logs := logbatch.New(logbatch.Params{Out: os.Stdout})
+	defer logs.Close()
+	deps.Log, deps.LogLevel = logging.New(logs, cfg.Service, cfg.Instance, cfg.LogFormat, cfg.LogLevel)
 	gw, err := service.New(ctx, cfg, deps)
 	if err != nil {
 		return err

@@ -2,24 +2,26 @@
 //
 //	gwload token    -seed S             prints an access token signed with the benchmark key
 //	gwload identity                     prints an internal identity signed with INTERNAL_AUTH_SECRET
-//	gwload rate -url U -rate R -duration D [-H "Name: value"]...
-//	                                    sends R requests a second (open loop) and prints latency
-//	                                    percentiles measured from each request's scheduled start,
-//	                                    so that a stalled server cannot hide its queueing delay
-//	                                    (what wrk2 does; wrk2 is not packaged here)
+//	gwload rate -url U -rate R -duration D [-conns C] [-H "Name: value"]...
+//	                                    sends R requests a second (open loop) on C keep-alive
+//	                                    connections and prints latency percentiles measured from
+//	                                    each request's scheduled start, so that a stalled server
+//	                                    cannot hide its queueing delay (what wrk2 does; wrk2 is
+//	                                    not packaged here)
 package main
 
 import (
-	"context"
+	"bufio"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -88,32 +90,39 @@ func (h *headers) Set(v string) error { *h = append(*h, v); return nil }
 
 func rate(args []string) error {
 	fs := flag.NewFlagSet("rate", flag.ExitOnError)
-	url := fs.String("url", "", "URL to GET")
+	target := fs.String("url", "", "URL to GET (http only)")
 	perSec := fs.Int("rate", 1000, "requests per second")
 	duration := fs.Duration("duration", 10*time.Second, "how long to send")
 	warmup := fs.Duration("warmup", 2*time.Second, "sent at the same rate before measuring")
-	maxInflight := fs.Int("max-inflight", 1024, "requests in flight at most")
+	conns := fs.Int("conns", 64, "keep-alive connections; each sends its share of the schedule")
 	var hs headers
 	fs.Var(&hs, "H", `header "Name: value" (repeatable)`)
 	_ = fs.Parse(args)
-	if *url == "" || *perSec <= 0 {
-		return errors.New("rate: -url and a positive -rate are required")
+	if *target == "" || *perSec <= 0 || *conns <= 0 {
+		return errors.New("rate: -url, a positive -rate and -conns are required")
 	}
-	client := &http.Client{Transport: &http.Transport{
-		MaxIdleConnsPerHost: *maxInflight, DisableCompression: true,
-	}, Timeout: 10 * time.Second}
-	header := http.Header{}
+	u, err := url.Parse(*target)
+	if err != nil || u.Scheme != "http" {
+		return fmt.Errorf("rate: bad -url %q", *target)
+	}
+	// The request is built once: the load tool must cost little next to what it measures,
+	// or on a small machine it takes the CPU the server needs and the tail it reports is
+	// its own.
+	var req strings.Builder
+	fmt.Fprintf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: gwload\r\n", u.RequestURI(), u.Host)
 	for _, h := range hs {
 		k, v, ok := strings.Cut(h, ":")
 		if !ok {
 			return fmt.Errorf("rate: bad header %q", h)
 		}
-		header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+		fmt.Fprintf(&req, "%s: %s\r\n", strings.TrimSpace(k), strings.TrimSpace(v))
 	}
-	if _, _, err := run(client, *url, header, *perSec, *warmup, *maxInflight); err != nil {
+	req.WriteString("\r\n")
+	l := &loader{addr: u.Host, request: []byte(req.String()), conns: *conns}
+	if _, _, err := l.run(*perSec, *warmup); err != nil {
 		return err
 	}
-	lat, errs, err := run(client, *url, header, *perSec, *duration, *maxInflight)
+	lat, errs, err := l.run(*perSec, *duration)
 	if err != nil {
 		return err
 	}
@@ -129,46 +138,83 @@ func rate(args []string) error {
 	return nil
 }
 
-// run sends perSec requests a second for d. A request whose turn comes while maxInflight
-// are outstanding waits for a slot; its latency still counts from its scheduled time.
-func run(client *http.Client, url string, header http.Header, perSec int, d time.Duration, maxInflight int) ([]time.Duration, int, error) {
+// loader sends a fixed request on a fixed number of keep-alive connections, as wrk2 does:
+// request i is due at start + i/rate and goes on connection i mod conns. A connection
+// still waiting for an earlier answer sends late, and the latency of a request counts
+// from when it was due, so a stalled server cannot hide its queueing delay.
+type loader struct {
+	addr    string
+	request []byte
+	conns   int
+}
+
+func (l *loader) run(perSec int, d time.Duration) ([]time.Duration, int, error) {
 	total := int(d.Seconds() * float64(perSec))
 	interval := time.Second / time.Duration(perSec)
-	slots := make(chan struct{}, maxInflight)
-	var mu sync.Mutex
-	lat := make([]time.Duration, 0, total)
-	errs := 0
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := 0; i < total; i++ {
-		scheduled := start.Add(time.Duration(i) * interval)
-		if wait := time.Until(scheduled); wait > 0 {
-			time.Sleep(wait)
-		}
-		slots <- struct{}{}
-		wg.Add(1)
+	type result struct {
+		lat  []time.Duration
+		errs int
+		err  error
+	}
+	results := make(chan result, l.conns)
+	start := time.Now().Add(50 * time.Millisecond)
+	for c := range l.conns {
 		go func() {
-			defer wg.Done()
-			defer func() { <-slots }()
-			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
-			req.Header = header.Clone()
-			resp, err := client.Do(req)
-			ok := err == nil
-			if ok {
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				ok = resp.StatusCode == http.StatusOK
+			var r result
+			defer func() { results <- r }()
+			var conn net.Conn
+			var br *bufio.Reader
+			defer func() {
+				if conn != nil {
+					conn.Close()
+				}
+			}()
+			for i := c; i < total; i += l.conns {
+				due := start.Add(time.Duration(i) * interval)
+				if wait := time.Until(due); wait > 0 {
+					time.Sleep(wait)
+				}
+				if conn == nil {
+					var err error
+					if conn, err = net.DialTimeout("tcp", l.addr, 5*time.Second); err != nil {
+						r.errs++
+						conn = nil
+						continue
+					}
+					br = bufio.NewReader(conn)
+				}
+				ok := l.once(conn, br)
+				if !ok {
+					r.errs++
+					conn.Close()
+					conn = nil
+					continue
+				}
+				r.lat = append(r.lat, time.Since(due))
 			}
-			took := time.Since(scheduled)
-			mu.Lock()
-			defer mu.Unlock()
-			if !ok {
-				errs++
-				return
-			}
-			lat = append(lat, took)
 		}()
 	}
-	wg.Wait()
+	var lat []time.Duration
+	errs := 0
+	for range l.conns {
+		r := <-results
+		lat = append(lat, r.lat...)
+		errs += r.errs
+	}
 	return lat, errs, nil
+}
+
+// once sends the request and reads the whole answer; false means the connection is done.
+func (l *loader) once(conn net.Conn, br *bufio.Reader) bool {
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := conn.Write(l.request); err != nil {
+		return false
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return false
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return err == nil && resp.StatusCode == http.StatusOK && !resp.Close
 }

@@ -2,6 +2,7 @@ package ports
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -27,6 +28,7 @@ func setTarget(c *gin.Context, service string) { c.Set(targetKey, service) }
 // metrics counts requests by target: the service for proxied requests, the route
 // template for the gateway's own, so that ids in paths do not explode the label set.
 func metrics() gin.HandlerFunc {
+	var m metricChildren
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
@@ -36,7 +38,48 @@ func metrics() gin.HandlerFunc {
 				target = "other"
 			}
 		}
-		requests.WithLabelValues(target, strconv.Itoa(c.Writer.Status())).Inc()
-		latency.WithLabelValues(target).Observe(time.Since(start).Seconds())
+		counter, observer := m.get(target, c.Writer.Status())
+		counter.Inc()
+		observer.Observe(time.Since(start).Seconds())
 	}
+}
+
+// metricKey is one request counter's labels.
+type metricKey struct {
+	target string
+	status int
+}
+
+// metricChildren remembers the labelled series already in use, so that a request costs a
+// map lookup rather than formatting its status and hashing its labels again.
+type metricChildren struct {
+	mu       sync.RWMutex
+	counters map[metricKey]prometheus.Counter
+	latency  map[string]prometheus.Observer
+}
+
+func (m *metricChildren) get(target string, status int) (prometheus.Counter, prometheus.Observer) {
+	k := metricKey{target, status}
+	m.mu.RLock()
+	counter, ok1 := m.counters[k]
+	observer, ok2 := m.latency[target]
+	m.mu.RUnlock()
+	if ok1 && ok2 {
+		return counter, observer
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.counters == nil {
+		m.counters = map[metricKey]prometheus.Counter{}
+		m.latency = map[string]prometheus.Observer{}
+	}
+	if counter, ok1 = m.counters[k]; !ok1 {
+		counter = requests.WithLabelValues(target, strconv.Itoa(status))
+		m.counters[k] = counter
+	}
+	if observer, ok2 = m.latency[target]; !ok2 {
+		observer = latency.WithLabelValues(target)
+		m.latency[target] = observer
+	}
+	return counter, observer
 }

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -59,7 +60,7 @@ type backend struct {
 	respDelay atomic.Int64
 }
 
-func newBackend(t *testing.T, name string, signer *authn.Signer, jwks authn.JWKS) *backend {
+func newBackend(t testing.TB, name string, signer *authn.Signer, jwks authn.JWKS) *backend {
 	t.Helper()
 	b := &backend{name: name, jwks: jwks}
 	upgrader := websocket.Upgrader{}
@@ -120,8 +121,9 @@ func (b *backend) addr() string { return strings.TrimPrefix(b.srv.URL, "http://"
 
 // stack is a gateway in front of one backend per service.
 type stack struct {
-	t        *testing.T
+	t        testing.TB
 	gw       *httptest.Server
+	handler  http.Handler
 	key      ed25519.PrivateKey
 	kid      string
 	signer   *authn.Signer
@@ -141,6 +143,8 @@ type stackOptions struct {
 	key      ed25519.PrivateKey
 	// tracing receives the gateway's spans.
 	tracing *tracing.Provider
+	// log replaces the default logger, which discards everything.
+	log *slog.Logger
 }
 
 // absentResolver wraps a resolver to make some services have no instance.
@@ -166,7 +170,7 @@ func (r absentResolver) Watch(ctx context.Context, service string, fn func([]dis
 
 var allServices = []string{routing.UsersSvc, routing.TeamsSvc, routing.ChatsSvc, routing.MessagesSvc, routing.ConferenceSvc}
 
-func newStack(t *testing.T, opts stackOptions) *stack {
+func newStack(t testing.TB, opts stackOptions) *stack {
 	t.Helper()
 	signer := authn.NewSigner(testkit.Secret)
 	s := &stack{t: t, signer: signer, kid: "k1", key: opts.key, backends: opts.backends}
@@ -209,7 +213,7 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	}
 	deps := &server.Deps{
 		Config:   cfg.Base,
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log:      cmp.Or(opts.log, slog.New(slog.NewTextHandler(io.Discard, nil))),
 		Signer:   signer,
 		Limiter:  ratelimit.NewMemory(),
 		Resolver: absentResolver{Resolver: discovery.NewStatic(func(k string) string { return addrs[k] }), down: down},
@@ -226,6 +230,7 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	gw, err := New(ctx, cfg, deps)
 	require.NoError(t, err)
 	t.Cleanup(gw.Close)
+	s.handler = gw.HTTP
 	s.gw = httptest.NewServer(gw.HTTP)
 	t.Cleanup(s.gw.Close)
 	return s

@@ -26,6 +26,8 @@ type EjectionParams struct {
 
 // instance is one backend with its passive health state.
 type instance struct {
+	// id is the discovery instance ID (the Consul service ID) that a 421 answer may name.
+	id   string
 	addr string
 	// failures counts consecutive failed attempts; ejectedUntil is a UnixNano time.
 	failures     atomic.Int32
@@ -84,11 +86,11 @@ func (p *pool) update(in []discovery.Instance) {
 		if d.HTTPAddr == "" {
 			continue
 		}
-		if i, ok := old[d.HTTPAddr]; ok {
+		if i, ok := old[d.HTTPAddr]; ok && i.id == d.ID {
 			list = append(list, i)
 			continue
 		}
-		list = append(list, &instance{addr: d.HTTPAddr})
+		list = append(list, &instance{id: d.ID, addr: d.HTTPAddr})
 	}
 	p.list.Store(&list)
 	p.once.Do(func() { close(p.ready) })
@@ -135,6 +137,22 @@ func (b *Balancer) pick(ctx context.Context, service string, avoid *instance) (*
 		}
 	}
 	return nil, ErrNoInstance
+}
+
+// byID returns the passing instance of service whose discovery ID is id, or nil. Ejection
+// does not hide an instance here: the service itself named it as the one that holds the
+// resource, so no other instance can answer instead.
+func (b *Balancer) byID(service, id string) *instance {
+	p, ok := b.pools[service]
+	if !ok || id == "" {
+		return nil
+	}
+	for _, in := range *p.list.Load() {
+		if in.id == id {
+			return in
+		}
+	}
+	return nil
 }
 
 // succeeded resets the instance's failure count.

@@ -14,6 +14,10 @@ var (
 		Name: "gateway_websockets_open",
 		Help: "WebSocket connections currently proxied, by service.",
 	}, []string{"service"})
+	misdirected = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "gateway_upstream_misdirected_total",
+		Help: "421 answers naming another instance, by service and outcome (followed, returned, unknown_instance, failed).",
+	}, []string{"service", "outcome"})
 	ejections = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "gateway_upstream_ejections_total",
 		Help: "Instances left out of the rotation after repeated failures, by service.",

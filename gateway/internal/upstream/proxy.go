@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -38,10 +39,16 @@ type ProxyParams struct {
 
 // Proxy forwards requests to service instances.
 type Proxy struct {
-	balancer   *Balancer
-	transport  *http.Transport
-	tracer     trace.Tracer
-	propagator propagation.TextMapPropagator
+	balancer  *Balancer
+	transport *http.Transport
+	dialer    *net.Dialer
+	// pool holds the connections of the requests sent without the transport (direct).
+	pool connPool
+	// responseTimeout bounds the wait for response headers of the requests that do not
+	// go through the transport.
+	responseTimeout time.Duration
+	tracer          trace.Tracer
+	propagator      propagation.TextMapPropagator
 }
 
 // NewProxy returns a Proxy with a transport tuned for many short requests to few hosts:
@@ -61,9 +68,12 @@ func NewProxy(p ProxyParams) *Proxy {
 		tp, propagator = p.Tracing.TracerProvider, p.Tracing.Propagator
 	}
 	return &Proxy{
-		balancer:   p.Balancer,
-		tracer:     tp.Tracer(tracerName),
-		propagator: propagator,
+		balancer:        p.Balancer,
+		dialer:          dialer,
+		responseTimeout: p.ResponseTimeout,
+		pool:            connPool{maxIdle: 1024},
+		tracer:          tp.Tracer(tracerName),
+		propagator:      propagator,
 		transport: &http.Transport{
 			DialContext:           dialer.DialContext,
 			MaxIdleConns:          0,
@@ -79,7 +89,10 @@ func NewProxy(p ProxyParams) *Proxy {
 }
 
 // Close drops idle upstream connections.
-func (p *Proxy) Close() { p.transport.CloseIdleConnections() }
+func (p *Proxy) Close() {
+	p.transport.CloseIdleConnections()
+	p.pool.closeIdle()
+}
 
 // Outbound is what the gateway adds to a request on its way to a service.
 type Outbound struct {
@@ -119,6 +132,11 @@ var clientSpan = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient
 // traces start, so that a client can neither pick trace IDs nor force sampling.
 var traceHeaders = []string{"Traceparent", "Tracestate"}
 
+// InstanceHeader names, on a 421 Misdirected Request, the discovery ID of the instance
+// that holds what the request asked for (a conference room lives on one instance). The
+// gateway follows it once and never shows it to clients.
+const InstanceHeader = "X-Convene-Instance"
+
 // Serve forwards r to an instance of o.Service and writes the answer to w. It returns an
 // error only when nothing was written yet, for the caller to render; a failure after the
 // response started aborts the client connection, which is the only honest signal left.
@@ -147,40 +165,25 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, o Outbound) error 
 		u.RawQuery = q.Encode()
 	}
 	out.URL = u
-	bodyless := r.Body == nil || r.Body == http.NoBody
-
-	var resp *http.Response
-	var in *instance
-	for attempt := 0; ; attempt++ {
-		var err error
-		if in, err = p.balancer.pick(r.Context(), o.Service, in); err != nil {
-			return err
-		}
-		u.Host = in.addr
-		resp, err = p.transport.RoundTrip(out)
-		if err == nil {
-			p.balancer.succeeded(in)
-			break
-		}
-		kind := classify(err, r.Context())
-		if recording {
-			span.AddEvent("attempt failed", trace.WithAttributes(attribute.String("server.address", in.addr), attribute.String("error", err.Error())))
-		}
-		if kind == ErrClientGone || kind == ErrBodyTooLarge {
-			span.SetStatus(codes.Error, kind.Error())
-			return kind
-		}
-		p.balancer.failed(o.Service, in)
-		upstreamErrors.WithLabelValues(o.Service, kindLabel(kind)).Inc()
-		if attempt == 0 && bodyless && retryable(r.Method, kind) {
-			upstreamErrors.WithLabelValues(o.Service, "retried").Inc()
-			continue
-		}
-		span.SetStatus(codes.Error, kind.Error())
-		return kind
+	// A server request without a body has ContentLength 0 (chunked ones have -1), though
+	// middleware may have wrapped its empty Body (BodyLimit's MaxBytesReader). Sending no
+	// Body then matters: the transport would otherwise probe the wrapper with a goroutine
+	// and a timer on every GET, and such a request could not be safely repeated.
+	bodyless := r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody
+	if bodyless {
+		out.Body = nil
 	}
+
+	ans, err := p.exchange(out, o.Service, bodyless, upgrade, span)
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+		return err
+	}
+	resp := ans.resp
+	// The instance header is for the gateway alone, whatever the status.
+	delete(resp.Header, InstanceHeader)
 	if recording {
-		span.SetAttributes(attribute.String("server.address", in.addr), attribute.Int("http.response.status_code", resp.StatusCode))
+		span.SetAttributes(attribute.String("server.address", ans.in.addr), attribute.Int("http.response.status_code", resp.StatusCode))
 		if resp.StatusCode >= 500 {
 			span.SetStatus(codes.Error, "")
 		}
@@ -189,12 +192,12 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, o Outbound) error 
 	if o.BeforeResponse != nil {
 		o.BeforeResponse(resp.StatusCode)
 	}
-	if resp.StatusCode == http.StatusSwitchingProtocols {
+	if resp.StatusCode == http.StatusSwitchingProtocols && ans.conn != nil {
 		// The span covers the handshake; the socket's lifetime is not one operation.
 		span.End()
-		return p.switchProtocols(w, resp, o.Service)
+		return p.switchProtocols(w, ans, o.Service)
 	}
-	defer resp.Body.Close()
+	defer ans.close()
 	removeHopHeaders(resp.Header)
 	dst := w.Header()
 	for k, vv := range resp.Header {
@@ -209,6 +212,177 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, o Outbound) error 
 		}
 	}
 	return nil
+}
+
+// exchange sends out to an instance of service and returns its answer: on another
+// instance once more when the first could not be reached (see retryable), and once more
+// to the instance a 421 names, for requests without a body. It returns one of the
+// package's failure kinds when no answer came.
+func (p *Proxy) exchange(out *http.Request, service string, bodyless, upgrade bool, span trace.Span) (answer, error) {
+	ctx := out.Context()
+	var in *instance
+	for attempt := 0; ; attempt++ {
+		var err error
+		if in, err = p.balancer.pick(ctx, service, in); err != nil {
+			return answer{}, err
+		}
+		ans, err := p.send(out, in, upgrade)
+		if err == nil {
+			p.balancer.succeeded(in)
+			if ans.resp.StatusCode == http.StatusMisdirectedRequest {
+				return p.followMisdirected(out, service, bodyless, upgrade, ans, span)
+			}
+			return ans, nil
+		}
+		kind := p.attemptFailed(ctx, service, in, err, span)
+		if kind == ErrClientGone || kind == ErrBodyTooLarge {
+			return answer{}, kind
+		}
+		if attempt == 0 && bodyless && retryable(out.Method, kind) {
+			upstreamErrors.WithLabelValues(service, "retried").Inc()
+			continue
+		}
+		return answer{}, kind
+	}
+}
+
+// followMisdirected re-sends a bodyless request once to the instance a 421 names, when
+// that instance is among the service's passing ones; otherwise, or when the named
+// instance answers 421 as well, the client gets the 421 without the internal header.
+// A request with a body is never repeated: it may have been acted upon already.
+func (p *Proxy) followMisdirected(out *http.Request, service string, bodyless, upgrade bool, ans answer, span trace.Span) (answer, error) {
+	id := ans.resp.Header.Get(InstanceHeader)
+	ans.resp.Header.Del(InstanceHeader)
+	if !bodyless || id == "" {
+		misdirected.WithLabelValues(service, "returned").Inc()
+		return ans, nil
+	}
+	target := p.balancer.byID(service, id)
+	if target == nil {
+		misdirected.WithLabelValues(service, "unknown_instance").Inc()
+		return ans, nil
+	}
+	if span.IsRecording() {
+		span.AddEvent("misdirected", trace.WithAttributes(attribute.String("instance", id)))
+	}
+	ans.close()
+	next, err := p.send(out, target, upgrade)
+	if err != nil {
+		kind := p.attemptFailed(out.Context(), service, target, err, span)
+		misdirected.WithLabelValues(service, "failed").Inc()
+		return answer{}, kind
+	}
+	p.balancer.succeeded(target)
+	next.resp.Header.Del(InstanceHeader)
+	if next.resp.StatusCode == http.StatusMisdirectedRequest {
+		misdirected.WithLabelValues(service, "returned").Inc()
+	} else {
+		misdirected.WithLabelValues(service, "followed").Inc()
+	}
+	return next, nil
+}
+
+// attemptFailed classifies a failed attempt, records it and returns its kind.
+func (p *Proxy) attemptFailed(ctx context.Context, service string, in *instance, err error, span trace.Span) error {
+	kind := classify(err, ctx)
+	if span.IsRecording() {
+		span.AddEvent("attempt failed", trace.WithAttributes(attribute.String("server.address", in.addr), attribute.String("error", err.Error())))
+	}
+	if kind == ErrClientGone || kind == ErrBodyTooLarge {
+		return kind
+	}
+	p.balancer.failed(service, in)
+	upstreamErrors.WithLabelValues(service, kindLabel(kind)).Inc()
+	return kind
+}
+
+// answer is an instance's response to one attempt. Upgrade requests travel on a
+// connection of their own (conn, read through br), so that after a 101 the proxy holds
+// the raw socket rather than the transport's buffered wrapper.
+type answer struct {
+	resp *http.Response
+	in   *instance
+	conn net.Conn
+	br   *bufio.Reader
+}
+
+// close releases the answer's body and, for an upgrade attempt, its connection.
+func (a answer) close() {
+	// The connection of an upgrade attempt is closed first, so that closing its body
+	// (which reads the rest) cannot wait on the service.
+	if a.conn != nil {
+		a.conn.Close()
+	}
+	if a.resp != nil && a.resp.Body != nil {
+		a.resp.Body.Close()
+	}
+	if a.conn != nil {
+		putReader(a.br)
+	}
+}
+
+// send makes one attempt at in.
+func (p *Proxy) send(out *http.Request, in *instance, upgrade bool) (answer, error) {
+	out.URL.Host = in.addr
+	switch {
+	case upgrade:
+		return p.sendUpgrade(out, in)
+	case direct(out):
+		return p.sendDirect(out, in)
+	}
+	resp, err := p.transport.RoundTrip(out)
+	if err != nil {
+		return answer{}, err
+	}
+	return answer{resp: resp, in: in}, nil
+}
+
+// sendUpgrade sends an upgrade request on a new connection and reads the response
+// headers, within the response timeout and as long as the client waits.
+func (p *Proxy) sendUpgrade(out *http.Request, in *instance) (answer, error) {
+	ctx := out.Context()
+	conn, err := p.dialer.DialContext(ctx, "tcp", in.addr)
+	if err != nil {
+		return answer{}, err
+	}
+	_ = conn.SetDeadline(time.Now().Add(p.responseTimeout))
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(aLongTimeAgo) })
+	br := getReader(conn)
+	ans := answer{in: in, conn: conn, br: br}
+	if err = out.Write(conn); err == nil {
+		ans.resp, err = http.ReadResponse(br, out)
+	}
+	if !stop() || err != nil {
+		ans.close()
+		if err == nil {
+			err = ctx.Err()
+		}
+		return answer{}, err
+	}
+	if ans.resp.StatusCode == http.StatusSwitchingProtocols {
+		_ = conn.SetDeadline(time.Time{})
+	}
+	return ans, nil
+}
+
+// aLongTimeAgo is a deadline in the past: setting it wakes a blocked read or write.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// readerPool holds the small readers that upgrade responses are parsed with; a reader is
+// only needed until the 101 has been read.
+var readerPool sync.Pool
+
+func getReader(r io.Reader) *bufio.Reader {
+	if br, ok := readerPool.Get().(*bufio.Reader); ok {
+		br.Reset(r)
+		return br
+	}
+	return bufio.NewReaderSize(r, 4<<10)
+}
+
+func putReader(br *bufio.Reader) {
+	br.Reset(nil)
+	readerPool.Put(br)
 }
 
 // prepareHeaders rewrites the client's headers in place for the service: hop-by-hop and
@@ -234,15 +408,21 @@ func prepareHeaders(h http.Header, o Outbound, upgrade bool) {
 		h["Connection"] = []string{"Upgrade"}
 		h["Upgrade"] = upgradeTo
 	}
-	if o.Identity != "" {
-		h[authn.Header] = []string{o.Identity}
+	// The added values share one backing array: one allocation per request, not four.
+	vals := make([]string, 0, 4)
+	set := func(k, v string) {
+		vals = append(vals, v)
+		h[k] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
-	h[httpx.RequestIDHeader] = []string{o.RequestID}
+	if o.Identity != "" {
+		set(authn.Header, o.Identity)
+	}
+	set(httpx.RequestIDHeader, o.RequestID)
 	if o.ForwardedFor != "" {
-		h["X-Forwarded-For"] = []string{o.ForwardedFor}
+		set("X-Forwarded-For", o.ForwardedFor)
 	}
 	if o.ForwardedProto != "" {
-		h["X-Forwarded-Proto"] = []string{o.ForwardedProto}
+		set("X-Forwarded-Proto", o.ForwardedProto)
 	}
 }
 
@@ -349,56 +529,4 @@ func copyBody(w http.ResponseWriter, body io.Reader, flush bool) error {
 			return rerr
 		}
 	}
-}
-
-// switchProtocols finishes a WebSocket upgrade: it hands the service's 101 to the client,
-// then copies bytes both ways until either side closes.
-func (p *Proxy) switchProtocols(w http.ResponseWriter, resp *http.Response, service string) error {
-	backConn, ok := resp.Body.(io.ReadWriteCloser)
-	if !ok {
-		resp.Body.Close()
-		return ErrBroken
-	}
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		backConn.Close()
-		return ErrBroken
-	}
-	clientConn, brw, err := hj.Hijack()
-	if err != nil {
-		backConn.Close()
-		return ErrBroken
-	}
-	defer clientConn.Close()
-	defer backConn.Close()
-	upgradeTo := resp.Header["Upgrade"]
-	removeHopHeaders(resp.Header)
-	resp.Header["Connection"] = []string{"Upgrade"}
-	resp.Header["Upgrade"] = upgradeTo
-	for k, vv := range w.Header() {
-		if _, set := resp.Header[k]; !set {
-			resp.Header[k] = vv
-		}
-	}
-	resp.Body = nil
-	if err := resp.Write(brw); err != nil {
-		return nil
-	}
-	if err := brw.Flush(); err != nil {
-		return nil
-	}
-	openWebSockets.WithLabelValues(service).Inc()
-	defer openWebSockets.WithLabelValues(service).Dec()
-	done := make(chan struct{}, 2)
-	go func() {
-		// Bytes the client sent right after its upgrade request may sit in brw's buffer.
-		_, _ = io.Copy(backConn, brw.Reader)
-		done <- struct{}{}
-	}()
-	go func() {
-		_, _ = io.Copy(clientConn, backConn)
-		done <- struct{}{}
-	}()
-	<-done
-	return nil
 }

@@ -60,6 +60,11 @@ func (c *CachedMembership) Members(ctx context.Context, chatID string) ([]string
 	// The key carries the version, so that a caller arriving after a Forget never joins a
 	// load that started before it.
 	v, err, _ := c.loads.Do(chatID+"@"+strconv.FormatUint(version, 10), func() (any, error) {
+		// A caller that missed just before another load of the same version finished
+		// arrives here after it: it takes that load's answer rather than a second call.
+		if members, ok := c.fresh(chatID, version); ok {
+			return members, nil
+		}
 		// Shared by every waiting caller: one caller going away must not fail the others.
 		members, err := c.next.Members(context.WithoutCancel(ctx), chatID)
 		if err != nil {
@@ -94,6 +99,18 @@ func (c *CachedMembership) Forget(chatID string) {
 	defer c.mu.Unlock()
 	delete(c.entries, chatID)
 	c.version++
+}
+
+// fresh returns chatID's cached members if they are unexpired and no Forget came since
+// version.
+func (c *CachedMembership) fresh(chatID string, version uint64) ([]string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[chatID]
+	if !ok || c.version != version || !c.now().Before(e.expires) {
+		return nil, false
+	}
+	return e.members, true
 }
 
 func (c *CachedMembership) store(chatID string, members []string, version uint64) {

@@ -160,18 +160,19 @@ func (s *Socket) run(ctx context.Context, ws *websocket.Conn, id authn.Identity)
 		OnClose: func() { go conn.close() },
 	})
 	sess := conn.sess
-	if err := s.hub.Add(ctx, sess); err != nil {
-		s.log.WarnContext(ctx, "socket subscribe failed", "err", err)
-		sess.Close(websocket.CloseTryAgainLater, "unavailable")
-		return
-	}
-	defer s.hub.Remove(context.WithoutCancel(ctx), sess)
+	s.hub.Add(sess)
+	defer s.hub.Remove(sess)
 	socketsOpen.Inc()
 	defer socketsOpen.Dec()
 	conn.startPings()
 	defer conn.stopPings()
 
-	s.start(ctx, sess)
+	// The start positions come from chats-svc over gRPC, a deep call stack. Made from this
+	// goroutine, it would grow the stack that the socket then keeps, idle, for its whole
+	// life (stacks only shrink at garbage collections, and an idle server seldom runs one);
+	// made from a goroutine of its own, that stack is freed when the call returns. Client
+	// frames wait for it, as Resume must come after Start.
+	onOwnStack(func() { s.start(ctx, sess) })
 	s.readLoop(ctx, ws, sess, id)
 	sess.Close(websocket.CloseNormalClosure, "")
 }
@@ -284,12 +285,25 @@ func (s *Socket) readLoop(ctx context.Context, ws *websocket.Conn, sess *realtim
 		case !limiter.Allow():
 			sess.Send(errorFrame("rate_limited", "too many frames, slow down", nil))
 		default:
-			s.handle(ctx, sess, id, data)
+			onOwnStack(func() { s.handle(ctx, sess, id, data) })
 		}
 		if isDone(sess) {
 			return
 		}
 	}
+}
+
+// onOwnStack runs f on a goroutine of its own and waits for it. A socket's reader spends
+// its life blocked in a shallow read; the deep calls a frame starts (database, gRPC) would
+// grow its stack, which an idle socket then keeps. The extra goroutine costs about a
+// microsecond per frame; each socket's frames stay handled one at a time, in order.
+func onOwnStack(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	<-done
 }
 
 func isDone(sess *realtime.Session) bool {

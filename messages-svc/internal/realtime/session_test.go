@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -184,10 +185,13 @@ func TestHubDeliversToTheUsersSessions(t *testing.T) {
 	// changed records the membership news; frames delivered after it see it recorded.
 	var mu sync.Mutex
 	var changed []string
-	hub, err := NewHub(context.Background(), b, slog.New(slog.NewTextHandler(io.Discard, nil)), func(chatID string) {
-		mu.Lock()
-		defer mu.Unlock()
-		changed = append(changed, chatID)
+	hub, err := NewHub(context.Background(), HubParams{Bus: b, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		MembersChanged: func(chatID string) {
+			mu.Lock()
+			defer mu.Unlock()
+			changed = append(changed, chatID)
+		},
+		Members: func(context.Context, string) ([]string, error) { return nil, errors.New("no message is sent here") },
 	})
 	require.NoError(t, err)
 	defer hub.Close(1001, "bye")
@@ -195,22 +199,27 @@ func TestHubDeliversToTheUsersSessions(t *testing.T) {
 	alice2 := newWakeable(SessionParams{UserID: "alice", MaxQueue: 8, GapTimeout: time.Second, Fetch: (&store{}).fetch})
 	bob := newWakeable(SessionParams{UserID: "bob", MaxQueue: 8, GapTimeout: time.Second, Fetch: (&store{}).fetch})
 	for _, s := range []*wakeable{alice1, alice2, bob} {
-		require.NoError(t, hub.Add(context.Background(), s.Session))
+		hub.Add(s.Session)
 		s.Start(nil)
 	}
 	require.Equal(t, 3, hub.Sessions())
 	got1, got2, gotBob := reader(alice1), reader(alice2), reader(bob)
-	require.NoError(t, b.Publish(context.Background(), wire.UserTopic("alice"), wire.EncodeEnvelope(wire.Envelope{Frame: []byte("hi")})))
+	publish := func(frame string, to ...string) {
+		t.Helper()
+		require.NoError(t, b.Publish(context.Background(), wire.EventsTopic, wire.EncodeEnvelope(wire.Envelope{Recipients: to, Frame: []byte(frame)})))
+	}
+	publish("hi", "alice", "carol")
 	require.Eventually(t, func() bool { return len(got1()) == 1 && len(got2()) == 1 }, time.Second, time.Millisecond)
-	hub.Remove(context.Background(), alice1.Session)
-	require.NoError(t, b.Publish(context.Background(), wire.UserTopic("alice"), wire.EncodeEnvelope(wire.Envelope{Frame: []byte("again")})))
+	hub.Remove(alice1.Session)
+	require.Equal(t, 2, hub.Sessions())
+	publish("again", "alice")
 	require.Eventually(t, func() bool { return len(got2()) == 2 }, time.Second, time.Millisecond)
 	require.Equal(t, []string{"hi"}, got1())
 	require.Empty(t, gotBob())
 
 	// Membership news goes to the callback, in order with the frames published after it.
 	require.NoError(t, b.Publish(context.Background(), wire.MembershipTopic, []byte("chat-1")))
-	require.NoError(t, b.Publish(context.Background(), wire.UserTopic("bob"), wire.EncodeEnvelope(wire.Envelope{Frame: []byte("after news")})))
+	publish("after news", "bob")
 	require.Eventually(t, func() bool { return len(gotBob()) == 1 }, time.Second, time.Millisecond)
 	mu.Lock()
 	require.Equal(t, []string{"chat-1"}, changed, "the news is handled before the frame that followed it")
@@ -223,4 +232,55 @@ func TestHubDeliversToTheUsersSessions(t *testing.T) {
 		require.Equal(t, 1001, code)
 		require.Equal(t, "bye", reason)
 	}
+}
+
+// TestHubDeliversMessagesToCurrentMembersOnly: a message whose sender still listed a member
+// this instance already knows was removed does not reach that member's sockets; when the
+// membership cannot be read, nobody here gets it live (their sockets repair the gap).
+func TestHubDeliversMessagesToCurrentMembersOnly(t *testing.T) {
+	b := bus.NewMemory()
+	var mu sync.Mutex
+	members := map[string][]string{"chat-1": {"alice", "bob", "carol"}}
+	hub, err := NewHub(context.Background(), HubParams{Bus: b, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		MembersChanged: func(string) {},
+		Members: func(_ context.Context, chatID string) ([]string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			m, ok := members[chatID]
+			if !ok {
+				return nil, errors.New("chats-svc unreachable")
+			}
+			return m, nil
+		},
+	})
+	require.NoError(t, err)
+	defer hub.Close(1001, "bye")
+	sessions := map[string]*wakeable{}
+	got := map[string]func() []string{}
+	for _, u := range []string{"bob", "carol"} {
+		s := newWakeable(SessionParams{UserID: u, MaxQueue: 8, GapTimeout: time.Hour, Fetch: (&store{}).fetch})
+		hub.Add(s.Session)
+		s.Start(map[string]int64{"chat-1": 0, "chat-2": 0})
+		sessions[u], got[u] = s, reader(s)
+	}
+	send := func(chat string, seq int64, text string) {
+		t.Helper()
+		require.NoError(t, b.Publish(context.Background(), wire.EventsTopic, wire.EncodeEnvelope(wire.Envelope{
+			ChatID: chat, Seq: seq, Recipients: []string{"alice", "bob", "carol"}, Frame: []byte(text),
+		})))
+	}
+	send("chat-1", 1, "to all")
+	require.Eventually(t, func() bool { return len(got["bob"]()) == 1 && len(got["carol"]()) == 1 }, time.Second, time.Millisecond)
+
+	mu.Lock()
+	members["chat-1"] = []string{"alice", "bob"}
+	mu.Unlock()
+	send("chat-1", 2, "after carol left")
+	require.Eventually(t, func() bool { return len(got["bob"]()) == 2 }, time.Second, time.Millisecond)
+
+	send("chat-2", 1, "membership unknown")
+	send("chat-1", 3, "last")
+	require.Eventually(t, func() bool { return len(got["bob"]()) == 3 }, time.Second, time.Millisecond)
+	require.Equal(t, []string{"to all", "after carol left", "last"}, got["bob"]())
+	require.Equal(t, []string{"to all"}, got["carol"](), "a removed member gets nothing sent after the removal")
 }

@@ -154,12 +154,12 @@ func (s *Service) build(ctx context.Context, cfg Config) error {
 		// Usernames never change through the API: an in-process cache is exact and spares
 		// a Redis round trip per lookup.
 		Users:    adapters.NewUsersClient(usersv1.NewUsersServiceClient(usersConn), cache.NewMemory()),
-		Events:   adapters.NewEventBus(adapters.EventBusParams{Bus: deps.Bus, Redis: deps.Redis, MembersChanged: members.Forget}),
+		Events:   adapters.NewEventBus(adapters.EventBusParams{Bus: deps.Bus, MembersChanged: members.Forget}),
 		Typing:   adapters.NewTypingThrottle(deps.Limiter),
 		Activity: s.activity,
 		Log:      deps.Log,
 	})
-	hub, err := realtime.NewHub(ctx, deps.Bus, deps.Log, members.Forget)
+	hub, err := realtime.NewHub(ctx, realtime.HubParams{Bus: deps.Bus, Log: deps.Log, MembersChanged: members.Forget, Members: members.Members})
 	if err != nil {
 		return fmt.Errorf("bus subscribe: %w", err)
 	}

@@ -241,7 +241,11 @@ func TestSeqGapFreeUnderConcurrentSendersOnTwoInstances(t *testing.T) {
 // and gets everything it missed, in order, once.
 func TestSlowConsumerIsDisconnectedThenResumes(t *testing.T) {
 	const total = 300
-	e := newEnv(t, map[string]string{"WS_SEND_QUEUE": "16", "WS_SOCKET_SEND_BUFFER": "8192"})
+	// The close frame (4008) waits behind the write the stalled client blocks; it reaches
+	// the client only if the client reads again within the write timeout. The client reads
+	// once the fast reader has everything, which on a loaded machine takes longer than the
+	// 10 s default.
+	e := newEnv(t, map[string]string{"WS_SEND_QUEUE": "16", "WS_SOCKET_SEND_BUFFER": "8192", "WS_WRITE_WAIT": "60s"})
 	in := e.start(t)
 	alice, bob, slowUser := e.dir.user(t, "alice"), e.dir.user(t, "bob"), e.dir.user(t, "slow")
 	chat := e.dir.chat(t, alice, bob, slowUser)

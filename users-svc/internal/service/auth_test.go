@@ -204,7 +204,9 @@ func TestAccessTokenVerifiesWithJWKS(t *testing.T) {
 
 func TestKeyRotation(t *testing.T) {
 	t.Parallel()
-	in := start(t, map[string]string{"SIGNING_KEY_ROTATION": "1s", "SIGNING_KEY_RELOAD": "50ms"})
+	// The test logs in until a newer key signs; under a loaded machine that can take more
+	// attempts than the per-account login limit (tested on its own) allows in a minute.
+	in := start(t, map[string]string{"SIGNING_KEY_ROTATION": "1s", "SIGNING_KEY_RELOAD": "50ms", "LOGIN_ATTEMPTS_PER_MINUTE": "1000"})
 	a := in.register(t, uniqueAccount("rotate"))
 	first := in.login(t, a.email, a.password)
 	firstKid := kidOf(t, first.access)
