@@ -179,14 +179,5 @@ func TestConferenceFailover(t *testing.T) {
 		5*time.Second, 100*time.Millisecond, "the room is on %s now", instanceID(procs[survivor]))
 
 	// The database follows the room to its new instance.
-	var v struct {
-		Conference struct {
-			Status           string `json:"status"`
-			ParticipantCount int    `json:"participant_count"`
-		} `json:"conference"`
-	}
-	require.Eventually(t, func() bool {
-		c.do(t, http.MethodGet, "/api/v1/conferences/"+conf, host.Access, nil).expect(t, http.StatusOK).json(t, &v)
-		return v.Conference.Status == "live" && v.Conference.ParticipantCount == len(everyone)
-	}, 10*time.Second, 100*time.Millisecond)
+	confRequireLive(t, c, conf, host, len(everyone))
 }

@@ -239,16 +239,7 @@ func TestConferenceLobby(t *testing.T) {
 	left := a.expect("participant_left", "participant_joined", "tracks")
 	require.Equal(t, bob.ID, left["user_id"])
 
-	var v struct {
-		Conference struct {
-			Status           string `json:"status"`
-			ParticipantCount int    `json:"participant_count"`
-		} `json:"conference"`
-	}
-	require.Eventually(t, func() bool {
-		c.do(t, http.MethodGet, "/api/v1/conferences/"+conf, alice.Access, nil).expect(t, http.StatusOK).json(t, &v)
-		return v.Conference.Status == "live" && v.Conference.ParticipantCount == 2
-	}, 10*time.Second, 50*time.Millisecond)
+	confRequireLive(t, c, conf, alice, 2)
 
 	// Deleting the team removes its conferences (teams-svc tells conference-svc).
 	c.do(t, http.MethodDelete, "/api/v1/teams/"+team, host.Access, nil).expect(t, http.StatusNoContent)
@@ -290,6 +281,21 @@ type confMedia struct {
 	pubReady    bool
 	subReady    bool
 	held        []map[string]any
+}
+
+// confRequireLive waits until the conference reads as live with participants in it.
+func confRequireLive(t *testing.T, c *client, conf string, u *user, participants int) {
+	t.Helper()
+	var v struct {
+		Conference struct {
+			Status           string `json:"status"`
+			ParticipantCount int    `json:"participant_count"`
+		} `json:"conference"`
+	}
+	require.Eventually(t, func() bool {
+		c.do(t, http.MethodGet, "/api/v1/conferences/"+conf, u.Access, nil).expect(t, http.StatusOK).json(t, &v)
+		return v.Conference.Status == "live" && v.Conference.ParticipantCount == participants
+	}, 10*time.Second, 50*time.Millisecond, "conference %s live with %d participants (last read: %+v)", conf, participants, v.Conference)
 }
 
 func confJoinMedia(t *testing.T, c *client, conf string, u *user, tracks ...confTrack) *confMedia {
